@@ -1,0 +1,17 @@
+"""Settings for the test suite: fast hashing, e-mail kept in memory, same database/Redis switches as base."""
+from .base import *  # noqa: F401,F403
+from .base import DATABASES, REDIS_URL
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+AXES_ENABLED = True
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"]["TEST"] = {"NAME": ""}  # in-memory for speed
+if REDIS_URL:
+    # Tests use their own Redis database so they never disturb a developer's running Hotline.
+    pass

@@ -1,0 +1,122 @@
+"""Admin for brands, accounts, terms, teams and incidents, scoped to the staff member's own brands."""
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from .models import AuditEntry, Brand, DigestSubscription, Incident, IncidentEvent, OfficialAccount, Team, TrackingTerm
+from .roles import brands_visible_to
+
+
+class BrandScopedAdmin(admin.ModelAdmin):
+    """Shows only rows of brands the staff member's teams own; other rows answer 404 like missing ones."""
+
+    brand_path = "brand"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(**{f"{self.brand_path}__in": brands_visible_to(request.user)})
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "brand" and not request.user.is_superuser:
+            kwargs["queryset"] = brands_visible_to(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class OfficialAccountInline(admin.TabularInline):
+    model = OfficialAccount
+    extra = 0
+
+
+class TrackingTermInline(admin.TabularInline):
+    model = TrackingTerm
+    extra = 0
+
+
+@admin.register(Brand)
+class BrandAdmin(BrandScopedAdmin):
+    brand_path = "pk"
+    list_display = ("name", "slug", "time_zone")
+    search_fields = ("name", "slug", "official_accounts__handle")
+    prepopulated_fields = {"slug": ("name",)}
+    inlines = [OfficialAccountInline, TrackingTermInline]
+
+    def get_queryset(self, request):
+        qs = admin.ModelAdmin.get_queryset(self, request)
+        return qs if request.user.is_superuser else qs.filter(pk__in=brands_visible_to(request.user))
+
+
+@admin.register(OfficialAccount)
+class OfficialAccountAdmin(BrandScopedAdmin):
+    list_display = ("handle", "platform", "brand", "platform_user_id")
+    list_filter = ("platform", "brand")
+    search_fields = ("handle", "platform_user_id", "brand__name")
+
+
+@admin.register(TrackingTerm)
+class TrackingTermAdmin(BrandScopedAdmin):
+    list_display = ("term", "kind", "brand")
+    list_filter = ("kind", "brand")
+    search_fields = ("term",)
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ("name",)
+    search_fields = ("name", "members__username")
+    filter_horizontal = ("members", "brands")
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+class IncidentEventInline(admin.TabularInline):
+    model = IncidentEvent
+    extra = 0
+    readonly_fields = ("at",)
+
+
+@admin.register(Incident)
+class IncidentAdmin(BrandScopedAdmin):
+    list_display = ("title", "brand", "status", "severity", "started_at", "ended_at")
+    list_filter = ("status", "severity", "brand", "started_at")
+    search_fields = ("title", "affected_services", "affected_regions", "brand__name")
+    date_hierarchy = "started_at"
+    inlines = [IncidentEventInline]
+
+    def save_model(self, request, obj, form, change):
+        if not change and obj.created_by_id is None:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(DigestSubscription)
+class DigestSubscriptionAdmin(BrandScopedAdmin):
+    list_display = ("user", "brand", "time_zone")
+    list_filter = ("brand",)
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ("at", "user", "action", "target")
+    list_filter = ("action",)
+    search_fields = ("target", "user__username")
+    readonly_fields = ("at", "user", "action", "target", "details")
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

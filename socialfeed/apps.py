@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SocialfeedConfig(AppConfig):
+    name = "socialfeed"
+    verbose_name = "Social feeds"

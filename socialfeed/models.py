@@ -1,0 +1,164 @@
+"""Sources Hotline polls, the posts they bring, and the (post, brand) mentions with their first responses.
+
+Vocabulary follows METRICS.md §1–3 and §6.
+"""
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from incidents.models import Brand, OfficialAccount, Platform
+
+
+class Source(models.Model):
+    """Something Hotline polls: a mentions timeline, a search, an account's own posts, a status feed."""
+
+    class Kind(models.TextChoices):
+        MENTIONS = "mentions", _("mentions of an official account")
+        SEARCH = "search", _("search for handles and terms")
+        ACCOUNT_POSTS = "account_posts", _("an official account's own posts")
+        HASHTAG = "hashtag", _("hashtag timeline")
+        STATUS_FEED = "status_feed", _("status page feed (RSS/Atom)")
+        REPLAY = "replay", _("demo replay")
+
+    name = models.CharField(_("name"), max_length=120)
+    platform = models.CharField(_("platform"), max_length=16, choices=Platform.choices)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="sources")
+    official_account = models.ForeignKey(
+        OfficialAccount, on_delete=models.CASCADE, null=True, blank=True, related_name="sources"
+    )
+    query = models.CharField(
+        _("what it follows"), max_length=500, blank=True,
+        help_text=_("Search query, hashtag or feed URL; empty for an account's mentions or posts."),
+    )
+    interval_seconds = models.PositiveIntegerField(_("interval (seconds)"), default=60)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    cursor = models.CharField(_("cursor"), max_length=255, blank=True, help_text=_("Newest id stored (since_id)."))
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    error_is_permanent = models.BooleanField(default=False)
+    rate_limited_until = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    posts_stored = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["brand__name", "name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(interval_seconds__gte=5), name="source_interval_at_least_5s"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Post(models.Model):
+    """One item from a platform, unique by (platform, platform id) (METRICS.md §1)."""
+
+    class OfficialKind(models.TextChoices):
+        NONE = "", _("not official")
+        REPLY = "reply", _("reply")
+        BROADCAST = "broadcast", _("broadcast")
+
+    class Label(models.TextChoices):
+        NEGATIVE = "negative", _("negative")
+        NEUTRAL = "neutral", _("neutral")
+        POSITIVE = "positive", _("positive")
+
+    class Category(models.TextChoices):
+        APOLOGY = "apology", _("apology")
+        STATUS_UPDATE = "status_update", _("status update")
+        WORKAROUND = "workaround", _("workaround")
+        RESOLUTION = "resolution", _("resolution")
+        PROMOTIONAL = "promotional", _("promotional")
+        OTHER = "other", _("other")
+
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    platform_id = models.CharField(max_length=128)
+    author_id = models.CharField(max_length=128, blank=True)
+    author_handle = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField()
+    text = models.TextField(blank=True)
+    lang = models.CharField(max_length=12, blank=True)
+    in_reply_to_id = models.CharField(max_length=128, blank=True)
+    in_reply_to_author_id = models.CharField(max_length=128, blank=True)
+    conversation_id = models.CharField(max_length=128, blank=True)
+    is_repost = models.BooleanField(default=False)
+    url = models.URLField(max_length=500, blank=True)
+    raw = models.JSONField(default=dict, blank=True)
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    source = models.ForeignKey(Source, on_delete=models.SET_NULL, null=True, blank=True, related_name="posts")
+
+    # METRICS.md §1: set when one of a brand's official accounts wrote it.
+    official_account = models.ForeignKey(
+        OfficialAccount, on_delete=models.SET_NULL, null=True, blank=True, related_name="posts"
+    )
+    official_brand = models.ForeignKey(
+        Brand, on_delete=models.SET_NULL, null=True, blank=True, related_name="official_posts"
+    )
+    official_kind = models.CharField(max_length=10, choices=OfficialKind.choices, blank=True)
+
+    # METRICS.md §6 tone, stored with the analyser that produced it.
+    sentiment_score = models.FloatField(null=True, blank=True)
+    sentiment_label = models.CharField(max_length=8, choices=Label.choices, blank=True)
+    tone_analyser = models.CharField(max_length=64, blank=True)
+    category = models.CharField(max_length=16, choices=Category.choices, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "platform_id"], name="post_unique_platform_id"),
+        ]
+        indexes = [
+            models.Index(fields=["platform", "in_reply_to_id"], name="post_reply_parent_idx"),
+            models.Index(fields=["platform", "conversation_id", "author_id"], name="post_conversation_idx"),
+            models.Index(fields=["official_brand", "created_at"], name="post_official_time_idx"),
+            models.Index(fields=["created_at"], name="post_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.platform_id}"
+
+
+class Mention(models.Model):
+    """A (post, brand) pair where the post mentions the brand (METRICS.md §2), with its first response (§3)."""
+
+    class MatchedBy(models.TextChoices):
+        HANDLE = "handle", _("@handle")
+        REPLY = "reply", _("reply to an official post")
+        TERM = "term", _("tracking term")
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="mentions")
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="mentions")
+    # Copied from the post so that per-brand time-range queries use one index.
+    created_at = models.DateTimeField()
+    matched_by = models.CharField(max_length=8, choices=MatchedBy.choices)
+    first_response = models.ForeignKey(
+        Post, on_delete=models.SET_NULL, null=True, blank=True, related_name="answered_mentions"
+    )
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    frt_seconds = models.FloatField(null=True, blank=True)
+    answered = models.BooleanField(default=False)
+    complaint = models.BooleanField(default=False)
+    sentiment_label = models.CharField(max_length=8, choices=Post.Label.choices, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["post", "brand"], name="mention_unique_post_brand"),
+            models.CheckConstraint(
+                condition=Q(answered=False, frt_seconds__isnull=True) | Q(answered=True, frt_seconds__gte=0),
+                name="mention_answered_has_frt",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["brand", "created_at"], name="mention_brand_time_idx"),
+            models.Index(fields=["brand", "answered", "created_at"], name="mention_queue_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand_id}:{self.post_id}"
