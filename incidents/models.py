@@ -219,3 +219,34 @@ class AuditEntry(models.Model):
 
     class Meta:
         ordering = ["-at"]
+
+
+class DigestDelivery(models.Model):
+    """One weekly digest for one subscriber and brand, claimed before it is sent so that it goes out exactly once.
+
+    The unique (user, brand, week) row is the claim: whoever inserts it (or takes over a stale "sending" or a
+    "failed" row with a conditional UPDATE) sends; everybody else leaves it alone.
+    """
+
+    class Status(models.TextChoices):
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_deliveries")
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="digest_deliveries")
+    week = models.CharField(_("ISO week"), max_length=8, help_text=_("The week reported on, e.g. 2026-W47."))
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.SENDING)
+    claimed_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=1)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-claimed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "brand", "week"], name="digest_delivery_once_per_week"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.brand_id}:{self.week} {self.status}"
