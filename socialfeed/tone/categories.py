@@ -1,0 +1,100 @@
+"""Category of an official post (METRICS.md §6): apology, status update, workaround, resolution, promotional,
+other — in English and French.
+
+Rules, not a model: the hand-labelled set in tests/data/ is a few hundred posts, too few to train on and
+still have something left to measure, and comms teams need to see why a post was flagged off-message. The
+order of the checks is the product decision: a post that says the service is back is a resolution even when
+it also apologises, and promotional is the last thing we conclude, because a promotional post during an
+outage is what the live board flags as off-message (METRICS.md §5), so a false alarm there costs most.
+"""
+from __future__ import annotations
+
+import re
+
+
+def _words(*patterns: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w])(?:" + "|".join(patterns) + r")(?![\w])", re.IGNORECASE)
+
+
+_RESOLUTION = _words(
+    r"(?:is|are|should be|has been|have been|now)\s+(?:back\s+)?(?:fixed|resolved|restored|working again|back up|back online|up and running)",
+    r"(?:issue|problem|outage|service|incident)s?\s+(?:has|have|is|are)\s+(?:now\s+)?(?:been\s+)?(?:fixed|resolved|restored|cleared)",
+    r"(?:service|connection|signal|power)s?\s+(?:is|are|has been|have been)\s+(?:now\s+)?restored",
+    r"back to normal", r"working (?:normally|as expected) again", r"fully operational", r"all clear",
+    r"glad (?:to hear|that) (?:it'?s|everything'?s|it is|everything is|you'?re|you are) (?:working|sorted|fixed|back|resolved|up)",
+    r"glad (?:we|to have) (?:got|gotten|helped get) (?:it|this|that|things) (?:sorted|fixed|resolved|working)",
+    r"(?:est|sont) (?:de nouveau|à nouveau|a nouveau) (?:disponibles?|fonctionnel(?:le)?s?|opérationnel(?:le)?s?)",
+    r"(?:service|connexion|réseau|reseau|situation|trafic|ligne)s?\s+(?:est|sont)\s+(?:désormais\s+|maintenant\s+)?(?:rétabli|retabli|revenu)e?s?",
+    r"(?:rétabli|retabli|résolu|resolu|réparé|repare|corrigé|corrige)e?s?\b", r"retour à la normale", r"retour a la normale",
+    r"tout est rentré dans l'ordre", r"fin de l'incident", r"incident (?:est )?clos",
+)
+_STATUS = _words(
+    r"(?:we are|we're|we have been|teams? (?:are|is)|engineers? (?:are|is))\s+(?:currently\s+)?(?:aware|investigating|looking into|working on|working to)",
+    r"(?:currently|actively)\s+(?:being\s+)?(?:investigat\w+|looked into|working on|experiencing)",
+    r"being (?:looked into|investigated|worked on)", r"known (?:issue|problem|outage)", r"(?:an|the) outage",
+    r"outages?\s+(?:in|affecting|impacting)", r"(?:service )?(?:disruption|interruption|degradation)s?",
+    r"(?:engineers?|technicians?|crews?|teams?) (?:are )?(?:on site|on the way|dispatched|on it)",
+    r"(?:estimated|expected) (?:time|restoration|fix|resolution)", r"\beta\b", r"(?:delays?|cancell?ations?) (?:due to|because of)",
+    r"due to (?:a|an|the) (?:\w+ )?(?:fault|failure|issue|problem|incident|outage)", r"maintenance",
+    r"update(?:s)? (?:as soon as|when) we", r"(?:more|further) (?:info|information|updates?) (?:as soon as|when|to follow)",
+    r"rupture de fibre", r"interruptions? de service", r"perturbations?", r"incidents? (?:en cours|technique|réseau|reseau)",
+    r"(?:une )?équipe (?:est )?(?:sur place|mobilisée|mobilisee|en route)", r"(?:nos )?(?:équipes|equipes|techniciens) (?:sont|travaillent|interviennent)",
+    r"(?:en cours|actuellement) (?:d'investigation|de résolution|de resolution|de rétablissement|de retablissement)",
+    r"investigations? (?:en cours|sont en cours)", r"intervention (?:en cours|prévue|prevue|programmée)",
+    r"dysfonctionnements?", r"(?:coupure|panne)s? (?:en cours|générale|generale|réseau|reseau|sur|dans|à|a|affectant|touchant)",
+    r"travaux", r"(?:nous|on) (?:vous )?tiendr(?:ons|a) informés?", r"(?:suivez|suivre) l'évolution",
+)
+_WORKAROUND = _words(
+    r"(?:try|trying|please try) (?:to |restarting|rebooting|resetting|signing|logging|clearing|reinstalling|updating|using|turning|power cycling)",
+    r"(?:restart|reboot|reset|power[- ]cycle|unplug|reinstall|re-install|clear (?:the |your )?(?:cache|cookies|data)|sign out|log out|update to)",
+    r"in the meantime,? (?:you can|please|try|feel free)", r"as a workaround", r"work ?around", r"temporary (?:fix|solution)",
+    r"settings\s*(?:&gt;|>)", r"go to settings", r"follow (?:these|the) steps", r"steps (?:here|below|in this)",
+    r"redémarr\w+", r"redemarr\w+", r"débranch\w+", r"debranch\w+", r"réinitialis\w+", r"reinitialis\w+",
+    r"en attendant,? (?:vous pouvez|nous vous (?:invitons|conseillons))", r"solution de contournement",
+    r"(?:essayez|essayer|tentez) (?:de |à nouveau|a nouveau)", r"videz le cache", r"mettez à jour", r"mise à jour de",
+)
+_APOLOGY = _words(
+    r"(?:we'?re|we are|i'?m|i am|so|very|really|truly|terribly)\s+sorry", r"sorry (?:to hear|about|for|that|we|you)",
+    r"^\W*(?:@\w+\s+)*sorry", r"apologi[sz]e", r"apologies", r"our apologies", r"we regret",
+    r"(?:not|isn'?t) the experience we want", r"understand (?:your|the) frustration", r"sincere apologies",
+    r"(?:nous )?(?:sommes|suis) (?:vraiment |sincèrement |sincerement )?désolée?s?", r"désolée?s?", r"desolee?s?",
+    r"(?:nous )?(?:nous )?excusons", r"excuses", r"navrée?s?", r"toutes nos excuses", r"pour la gêne occasionnée",
+    r"pour la gene occasionnee", r"regrettons",
+)
+_PROMOTIONAL = _words(
+    r"(?:check out|discover|introducing|meet) (?:the |our )?(?:new|latest|all-new)", r"(?:new|latest) (?:offer|deal|feature|collection|range|release|product)s?",
+    r"(?:special |exclusive )?(?:offer|deal|discount|promo(?:tion)?|sale)s? (?:ends|now on|available|today)",
+    r"\d+\s?% off", r"(?:limited|for a limited) time", r"(?:win|giveaway|contest|competition|sweepstakes)",
+    r"(?:shop|order|book|pre-?order|sign up|subscribe) (?:now|today)", r"don'?t miss", r"coming soon", r"now available",
+    r"découvrez", r"decouvrez", r"profitez", r"(?:nouvelle?|nouveaux) (?:offre|forfait|freebox|fonctionnalité|fonctionnalite|série|serie|chaîne|chaine)s?",
+    r"(?:offre|forfait|promo)s? (?:spéciale?|speciale?|exclusive?|limitée?|limitee?)", r"(?:jeu[- ]concours|concours|à gagner|a gagner|tirage au sort)",
+    r"(?:en exclusivité|en exclusivite|disponible dès|disponible des|nouveauté|nouveaute)s?", r"€\s*/\s*mois", r"euros? par mois",
+    r"(?:inclus|incluse?s?) (?:dans|avec) (?:votre |l'offre |la )?(?:freebox|forfait|abonnement)", r"(?:rendez-vous|rdv) (?:sur|le|dès)",
+)
+# A post asking the customer to act is support, never marketing, even when it names a product.
+_SUPPORT_CUES = _words(
+    r"dm", r"direct message", r"send us", r"reach out", r"contact (?:us|our)", r"your (?:account|order|booking|device|issue|case)",
+    r"messagerie privée", r"messagerie privee", r"messenger", r"votre (?:demande|compte|ligne|dossier|incident|connexion)",
+    r"sorry", r"désolé", r"desole", r"panne", r"outage", r"issue", r"problème", r"probleme",
+)
+
+
+def categorise(text: str, lang: str = "") -> str:
+    """METRICS.md §6 category of an official post: apology, status_update, workaround, resolution,
+    promotional or other. ``lang`` is accepted for symmetry with :func:`analyse`; the phrase lists cover
+    English and French together because brands mix them.
+    """
+    text = (text or "").replace("’", "'").strip()
+    if not text:
+        return "other"
+    if _RESOLUTION.search(text):
+        return "resolution"
+    if _STATUS.search(text):
+        return "status_update"
+    if _WORKAROUND.search(text):
+        return "workaround"
+    if _APOLOGY.search(text):
+        return "apology"
+    if _PROMOTIONAL.search(text) and not _SUPPORT_CUES.search(text):
+        return "promotional"
+    return "other"
