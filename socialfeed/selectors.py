@@ -1,0 +1,158 @@
+"""Reads of the socialfeed app: METRICS.md §4 aggregates over sets of mentions.
+
+The live board, weekly summaries, digests, exports and ``manage.py response_stats`` all take their §4 figures
+from here, so every surface shows the same number for the same set.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from incidents.models import Brand
+from socialfeed.models import Mention
+
+ANSWERED_WITHIN_DEFAULT_S = 3600.0
+
+
+@dataclass(frozen=True)
+class ResponseFigures:
+    """METRICS.md §4 aggregates over one set of mentions. ``None`` means "no value" (shown as "—")."""
+
+    mentions: int
+    answered: int
+    unanswered: int
+    reply_rate: float | None
+    median_frt_s: float | None
+    p90_frt_s: float | None
+    answered_within_1h: float | None
+    km_median_s: float | None
+
+    def as_dict(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class BrandResponseStats(ResponseFigures):
+    brand_id: int = 0
+    brand_slug: str = ""
+    brand_name: str = ""
+
+
+def quantile(sorted_values: Sequence[float], q: float) -> float | None:
+    """METRICS.md §4 quantile: linear interpolation between closest ranks (numpy's default, ``percentile_cont``)."""
+    n = len(sorted_values)
+    if n == 0:
+        return None
+    position = (n - 1) * q
+    low = math.floor(position)
+    high = min(low + 1, n - 1)
+    fraction = position - low
+    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * fraction
+
+
+def kaplan_meier_median(durations: Iterable[tuple[float, bool]]) -> float | None:
+    """METRICS.md §4 median time to reply, silence included: the Kaplan–Meier median of FRT.
+
+    ``durations`` are (seconds, answered) pairs; an unanswered mention is censored at its wait so far. The median is
+    the smallest time at which the estimated share still waiting drops to 0.5 or below; ``None`` when it never does
+    (more than half of the mentions are still waiting), which pages show as "—".
+    """
+    items = sorted(durations, key=lambda d: (d[0], not d[1]))  # events before censorings at the same time
+    at_risk = len(items)
+    survival = 1.0
+    i = 0
+    while i < len(items):
+        t = items[i][0]
+        events = censored = 0
+        while i < len(items) and items[i][0] == t:
+            if items[i][1]:
+                events += 1
+            else:
+                censored += 1
+            i += 1
+        if events:
+            survival *= 1.0 - events / at_risk
+            if survival <= 0.5:
+                return t
+        at_risk -= events + censored
+    return None
+
+
+def figures_from_rows(rows: Iterable[tuple[datetime, bool, float | None, datetime | None]], *,
+                      as_of: datetime, within_s: float = ANSWERED_WITHIN_DEFAULT_S) -> ResponseFigures:
+    """All METRICS.md §4 figures from (created_at, answered, frt_seconds, first_response_at) rows."""
+    total = answered = within = 0
+    frts: list[float] = []
+    km: list[tuple[float, bool]] = []
+    for created_at, is_answered, frt, response_at in rows:
+        total += 1
+        if is_answered:
+            answered += 1
+            frts.append(frt)
+            if frt <= within_s:
+                within += 1
+        if is_answered and (response_at is None or response_at <= as_of):
+            km.append((frt, True))
+        else:
+            km.append((max((as_of - created_at).total_seconds(), 0.0), False))
+    frts.sort()
+    return ResponseFigures(
+        mentions=total, answered=answered, unanswered=total - answered,
+        reply_rate=answered / total if total else None,
+        median_frt_s=quantile(frts, 0.5), p90_frt_s=quantile(frts, 0.9),
+        answered_within_1h=within / total if total else None,
+        km_median_s=kaplan_meier_median(km) if total else None,
+    )
+
+
+def mention_aggregates(*, mentions_qs: QuerySet[Mention], as_of: datetime | None = None,
+                       within_s: float = ANSWERED_WITHIN_DEFAULT_S) -> ResponseFigures:
+    """METRICS.md §4 aggregates over any set of mentions (the caller chooses the set, e.g. by creation time)."""
+    as_of = as_of or timezone.now()
+    rows = mentions_qs.values_list("created_at", "answered", "frt_seconds", "first_response_at").iterator(
+        chunk_size=5000)
+    return figures_from_rows(rows, as_of=as_of, within_s=within_s)
+
+
+def mentions_in_window(*, brands: Iterable[Brand] | QuerySet[Brand], start: datetime | None = None,
+                       end: datetime | None = None) -> QuerySet[Mention]:
+    """METRICS.md §4: the set of mentions of these brands created in [start, end)."""
+    qs = Mention.objects.filter(brand__in=brands)
+    if start is not None:
+        qs = qs.filter(created_at__gte=start)
+    if end is not None:
+        qs = qs.filter(created_at__lt=end)
+    return qs
+
+
+def response_stats(*, brands: Iterable[Brand] | QuerySet[Brand], start: datetime | None = None,
+                   end: datetime | None = None, as_of: datetime | None = None) -> list[BrandResponseStats]:
+    """METRICS.md §4 aggregates per brand over mentions created in [start, end), as of ``as_of`` (default now).
+
+    Brands without mentions in the set get a row with zero mentions and "no value" figures.
+    """
+    as_of = as_of or timezone.now()
+    brand_list = sorted(brands, key=lambda b: b.slug)
+    qs = mentions_in_window(brands=brand_list, start=start, end=end)
+    rows_by_brand: dict[int, list] = {b.id: [] for b in brand_list}
+    for brand_id, *row in qs.values_list("brand_id", "created_at", "answered", "frt_seconds",
+                                         "first_response_at").iterator(chunk_size=5000):
+        rows_by_brand[brand_id].append(row)
+    out = []
+    for brand in brand_list:
+        figures = figures_from_rows(rows_by_brand[brand.id], as_of=as_of)
+        out.append(BrandResponseStats(**figures.as_dict(), brand_id=brand.id, brand_slug=brand.slug,
+                                      brand_name=brand.name))
+    return out
+
+
+def unanswered_counts(*, brand_ids: Iterable[int]) -> dict[int, int]:
+    """Unanswered mentions per brand (METRICS.md §3), for lists that show a queue size."""
+    rows = (Mention.objects.filter(brand_id__in=list(brand_ids)).values("brand_id")
+            .annotate(n=Count("id", filter=Q(answered=False))))
+    return {r["brand_id"]: r["n"] for r in rows}

@@ -1,0 +1,484 @@
+"""Writes of the socialfeed app: storing posts exactly once and keeping mentions and first responses true.
+
+``posts_ingest`` is the one door every poller, importer and the demo replay goes through:
+
+1. store each post once (unique platform + platform id; a post seen again with new text is an edit);
+2. give it a conversation (METRICS.md §1): the platform's own id, otherwise the root reached through stored reply
+   links, re-rooting posts that were waiting for a missing parent when that parent arrives;
+3. mark official posts as reply or broadcast (METRICS.md §1) and create (post, brand) mentions (METRICS.md §2);
+4. recompute the first response (METRICS.md §3) of every (brand, conversation, author) group the batch touched.
+
+Step 4 recomputes whole groups from stored rows instead of patching single mentions, which is what makes the
+result independent of arrival order: the stored outcome always equals a full recomputation
+(``responses_recompute``), whatever order posts arrive in.
+"""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from socialfeed import tone
+from socialfeed.matching import BrandDirectory
+from socialfeed.models import Mention, Post, Source
+from socialfeed.normalised import NormalisedPost
+
+logger = logging.getLogger(__name__)
+
+# The fields matching and linking read; loading only these keeps big batches light.
+_MATCH_FIELDS = (
+    "id", "platform", "platform_id", "author_id", "author_handle", "created_at", "text", "in_reply_to_id",
+    "in_reply_to_author_id", "conversation_id", "is_repost", "official_brand_id", "official_kind",
+    "sentiment_score", "sentiment_label", "tone_analyser", "lang", "category",
+)
+
+# Group key for METRICS.md §3: (brand id, platform, conversation id, author id).
+GroupKey = tuple[int, str, str, str]
+
+
+@dataclass
+class IngestResult:
+    read: int = 0
+    stored: int = 0
+    updated: int = 0
+    duplicates: int = 0
+    mentions_created: int = 0
+
+    def __iadd__(self, other: IngestResult) -> IngestResult:
+        self.read += other.read
+        self.stored += other.stored
+        self.updated += other.updated
+        self.duplicates += other.duplicates
+        self.mentions_created += other.mentions_created
+        return self
+
+
+def posts_ingest(*, posts: Iterable[NormalisedPost], source: Source | None = None,
+                 directory: BrandDirectory | None = None) -> IngestResult:
+    """Store a batch of posts in one transaction and bring mentions and first responses up to date.
+
+    Idempotent: the same batch ingested twice, by two workers at once, or again after a crash stores each post
+    once. Callers keep batches bounded (importers and pollers use a few thousand posts at most).
+    """
+    batch: dict[tuple[str, str], NormalisedPost] = {}
+    read = 0
+    for post in posts:
+        read += 1
+        batch[(post.platform, post.platform_id)] = post  # the last copy of a post in a batch wins
+    result = IngestResult(read=read, duplicates=read - len(batch))
+    if not batch:
+        return result
+    directory = directory or BrandDirectory.load()
+    with transaction.atomic():
+        _ingest_batch(batch=batch, source=source, directory=directory, result=result)
+    return result
+
+
+def _ingest_batch(*, batch: dict[tuple[str, str], NormalisedPost], source: Source | None,
+                  directory: BrandDirectory, result: IngestResult) -> None:
+    by_platform: dict[str, dict[str, NormalisedPost]] = defaultdict(dict)
+    for (platform, platform_id), post in batch.items():
+        by_platform[platform][platform_id] = post
+    affected: set[GroupKey] = set()
+    for platform, posts in by_platform.items():
+        affected |= _ingest_platform(platform=platform, posts=posts, source=source, directory=directory,
+                                     result=result)
+    _groups_recompute(affected)
+
+
+def _ingest_platform(*, platform: str, posts: dict[str, NormalisedPost], source: Source | None,
+                     directory: BrandDirectory, result: IngestResult) -> set[GroupKey]:
+    existing = {
+        p.platform_id: p
+        for p in Post.objects.filter(platform=platform, platform_id__in=list(posts)).only(*_MATCH_FIELDS)
+    }
+    now = timezone.now()
+
+    # Edits: a post seen again with other text keeps its row and its mentions; its text and tone change.
+    edited: list[Post] = []
+    for platform_id, stored in existing.items():
+        incoming = posts[platform_id]
+        if incoming.text != stored.text:
+            stored.text = incoming.text
+            stored.edited_at = now
+            _apply_tone(stored, incoming)
+            edited.append(stored)
+        else:
+            result.duplicates += 1
+    if edited:
+        Post.objects.bulk_update(
+            edited, ["text", "edited_at", "sentiment_score", "sentiment_label", "tone_analyser", "lang", "category"]
+        )
+        result.updated += len(edited)
+
+    fresh = {pid: post for pid, post in posts.items() if pid not in existing}
+    conversations = _conversations_for(platform=platform, posts=fresh)
+    parents = _stored_parents(platform=platform, posts=fresh)
+    rows: list[Post] = []
+    for platform_id, incoming in fresh.items():
+        row = Post(
+            platform=platform, platform_id=platform_id, author_id=incoming.author_id,
+            author_handle=incoming.author_handle, created_at=incoming.created_at, text=incoming.text,
+            lang=incoming.lang, in_reply_to_id=incoming.in_reply_to_id,
+            in_reply_to_author_id=incoming.in_reply_to_author_id, conversation_id=conversations[platform_id],
+            is_repost=incoming.is_repost, url=incoming.url[:500], raw=incoming.raw, source=source,
+        )
+        official = directory.official_account_of(platform=platform, author_id=incoming.author_id,
+                                                 author_handle=incoming.author_handle)
+        if official:
+            row.official_account_id, row.official_brand_id = official
+            row.official_kind = _official_kind(row=row, fresh=fresh, parents=parents, directory=directory)
+        _apply_tone(row, incoming)
+        rows.append(row)
+    # ignore_conflicts: a racing worker may have stored some of these since we looked; theirs stands.
+    Post.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+    stored = {
+        p.platform_id: p
+        for p in Post.objects.filter(platform=platform, platform_id__in=list(fresh)).only(*_MATCH_FIELDS)
+    }
+    result.stored += len(fresh)
+
+    affected: set[GroupKey] = set()
+    affected |= _reroot_waiting_posts(platform=platform, arrived=stored)
+    affected |= _official_children_update(platform=platform, arrived=stored, directory=directory)
+    new_mentions = _mentions_for(platform=platform, candidates=list(stored.values()) + edited,
+                                 parents=parents, directory=directory)
+    if new_mentions:
+        Mention.objects.bulk_create(new_mentions, batch_size=1000, ignore_conflicts=True)
+        result.mentions_created += len(new_mentions)
+    if source is not None and fresh:
+        Source.objects.filter(pk=source.pk).update(posts_stored=source.posts_stored + len(fresh))
+
+    # Every group the arrivals can change: groups of the arriving posts' authors in their conversations, and
+    # groups of the posts the arriving official replies answer.
+    triples = {(p.conversation_id, p.author_id) for p in stored.values()}
+    triples |= {(p.conversation_id, p.author_id) for p in edited}
+    affected |= _groups_with_mentions(platform=platform, triples=triples)
+    reply_targets = [p.in_reply_to_id for p in stored.values()
+                     if p.official_kind == Post.OfficialKind.REPLY and p.in_reply_to_id]
+    if reply_targets:
+        for target in Post.objects.filter(platform=platform, platform_id__in=reply_targets).only(
+                "conversation_id", "author_id"):
+            affected |= _groups_with_mentions(platform=platform, triples={(target.conversation_id, target.author_id)})
+    return affected
+
+
+def _apply_tone(row: Post, incoming: NormalisedPost) -> None:
+    """METRICS.md §6: score every post with the default analyser; categorise official posts."""
+    result = tone.analyse(incoming.text, lang_hint=incoming.lang)
+    row.sentiment_score = result.score
+    row.sentiment_label = result.label
+    row.tone_analyser = result.analyser
+    if not row.lang and result.lang:
+        row.lang = result.lang
+    if row.official_brand_id:
+        row.category = tone.categorise(incoming.text, lang=row.lang)
+
+
+def _conversations_for(*, platform: str, posts: dict[str, NormalisedPost]) -> dict[str, str]:
+    """METRICS.md §1 conversation: the platform's id where given, else the root reached through stored links.
+
+    A chain whose top is not stored yet is keyed by the id of its first missing ancestor; when that ancestor
+    arrives, ``_reroot_waiting_posts`` moves the chain under the ancestor's own conversation.
+    """
+    resolved: dict[str, str] = {}
+    missing_parent_ids = {
+        p.in_reply_to_id for p in posts.values()
+        if not p.conversation_id and p.in_reply_to_id and p.in_reply_to_id not in posts
+    }
+    stored_parent_conv = dict(
+        Post.objects.filter(platform=platform, platform_id__in=list(missing_parent_ids)).values_list(
+            "platform_id", "conversation_id")
+    ) if missing_parent_ids else {}
+
+    def resolve(platform_id: str, depth: int = 0) -> str:
+        if platform_id in resolved:
+            return resolved[platform_id]
+        post = posts[platform_id]
+        if post.conversation_id:
+            conv = post.conversation_id
+        elif not post.in_reply_to_id or depth > 500:
+            conv = platform_id
+        elif post.in_reply_to_id in posts:
+            conv = resolve(post.in_reply_to_id, depth + 1)
+        else:
+            conv = stored_parent_conv.get(post.in_reply_to_id) or post.in_reply_to_id
+        resolved[platform_id] = conv
+        return conv
+
+    for platform_id in posts:
+        resolve(platform_id)
+    return resolved
+
+
+def _stored_parents(*, platform: str, posts: dict[str, NormalisedPost]) -> dict[str, Post]:
+    """Parents of the batch's replies, whether in the database already or in the batch itself (not yet saved)."""
+    parent_ids = {p.in_reply_to_id for p in posts.values() if p.in_reply_to_id}
+    if not parent_ids:
+        return {}
+    return {
+        p.platform_id: p
+        for p in Post.objects.filter(platform=platform, platform_id__in=list(parent_ids)).only(
+            "id", "platform_id", "author_id", "official_brand_id", "conversation_id")
+    }
+
+
+def _official_kind(*, row: Post, fresh: dict[str, NormalisedPost], parents: dict[str, Post],
+                   directory: BrandDirectory) -> str:
+    """METRICS.md §1: an official post is a reply when it replies to a post that is not the brand's own."""
+    if not row.in_reply_to_id:
+        return Post.OfficialKind.BROADCAST
+    brand_id = row.official_brand_id
+    parent = parents.get(row.in_reply_to_id)
+    if parent is not None:
+        own = parent.official_brand_id == brand_id
+    elif row.in_reply_to_id in fresh:
+        p = fresh[row.in_reply_to_id]
+        found = directory.official_account_of(platform=row.platform, author_id=p.author_id,
+                                              author_handle=p.author_handle)
+        own = bool(found) and found[1] == brand_id
+    else:
+        own = directory.is_brand_user(brand_id=brand_id, platform=row.platform, user_id=row.in_reply_to_author_id)
+    return Post.OfficialKind.BROADCAST if own else Post.OfficialKind.REPLY
+
+
+def _reroot_waiting_posts(*, platform: str, arrived: dict[str, Post]) -> set[GroupKey]:
+    """Posts keyed by a missing parent's id join that parent's conversation once it arrives."""
+    moves = {pid: p.conversation_id for pid, p in arrived.items() if p.conversation_id != pid}
+    if not moves:
+        return set()
+    waiting = list(Post.objects.filter(platform=platform, conversation_id__in=list(moves)).only(
+        "id", "conversation_id", "author_id"))
+    if not waiting:
+        return set()
+    triples = set()
+    for post in waiting:
+        post.conversation_id = moves[post.conversation_id]
+        triples.add((post.conversation_id, post.author_id))
+    Post.objects.bulk_update(waiting, ["conversation_id"], batch_size=1000)
+    return _groups_with_mentions(platform=platform, triples=triples)
+
+
+def _official_children_update(*, platform: str, arrived: dict[str, Post],
+                              directory: BrandDirectory) -> set[GroupKey]:
+    """When an official post arrives after its replies: its brand's own follow-ups become broadcasts."""
+    official_ids = {pid: p.official_brand_id for pid, p in arrived.items() if p.official_brand_id}
+    if not official_ids:
+        return set()
+    children = Post.objects.filter(platform=platform, in_reply_to_id__in=list(official_ids)).only(
+        "id", "in_reply_to_id", "official_brand_id", "official_kind")
+    changed = []
+    for child in children:
+        if child.official_brand_id and child.official_brand_id == official_ids[child.in_reply_to_id] \
+                and child.official_kind == Post.OfficialKind.REPLY:
+            child.official_kind = Post.OfficialKind.BROADCAST
+            changed.append(child)
+    if changed:
+        Post.objects.bulk_update(changed, ["official_kind"])
+    return set()
+
+
+def _mentions_for(*, platform: str, candidates: list[Post], parents: dict[str, Post],
+                  directory: BrandDirectory) -> list[Mention]:
+    """METRICS.md §2: (post, brand) mentions for the arriving posts, plus stored replies to arriving official posts."""
+    mentions: list[Mention] = []
+    seen: set[tuple[int, int]] = set()
+    existing = set(Mention.objects.filter(post__in=[c.pk for c in candidates]).values_list("post_id", "brand_id"))
+
+    def add(post: Post, brand_id: int, matched_by: str) -> None:
+        key = (post.pk, brand_id)
+        if key in seen or key in existing or post.official_brand_id == brand_id or post.is_repost:
+            return
+        seen.add(key)
+        complaint = tone.is_complaint(post.text, label=post.sentiment_label, lang=post.lang)
+        mentions.append(Mention(post_id=post.pk, brand_id=brand_id, created_at=post.created_at,
+                                matched_by=matched_by, complaint=complaint, sentiment_label=post.sentiment_label))
+
+    official_parent_brand = {pid: p.official_brand_id for pid, p in parents.items() if p.official_brand_id}
+    by_platform_id = {c.platform_id: c for c in candidates}
+    for post in candidates:
+        for brand_id in directory.brands_by_handle(platform=platform, text=post.text):
+            add(post, brand_id, Mention.MatchedBy.HANDLE)
+        if post.in_reply_to_id:
+            parent_brand = official_parent_brand.get(post.in_reply_to_id)
+            if parent_brand is None and post.in_reply_to_id in by_platform_id:
+                parent_brand = by_platform_id[post.in_reply_to_id].official_brand_id
+            if parent_brand is None and post.in_reply_to_author_id:
+                found = directory.by_user_id.get((platform, post.in_reply_to_author_id))
+                parent_brand = found[1] if found else None
+            if parent_brand:
+                add(post, parent_brand, Mention.MatchedBy.REPLY)
+        for brand_id in directory.brands_by_term(text=post.text):
+            add(post, brand_id, Mention.MatchedBy.TERM)
+
+    # Replies stored before the official post they answer become mentions now (§2 b).
+    arrived_official = {c.platform_id: c.official_brand_id for c in candidates if c.official_brand_id}
+    if arrived_official:
+        late = list(Post.objects.filter(platform=platform, in_reply_to_id__in=list(arrived_official)).exclude(
+            pk__in=[c.pk for c in candidates]).only(*_MATCH_FIELDS))
+        existing |= set(Mention.objects.filter(post__in=[p.pk for p in late]).values_list("post_id", "brand_id"))
+        for post in late:
+            add(post, arrived_official[post.in_reply_to_id], Mention.MatchedBy.REPLY)
+    return mentions
+
+
+def _groups_with_mentions(*, platform: str, triples: set[tuple[str, str]]) -> set[GroupKey]:
+    """The (brand, platform, conversation, author) groups that hold mentions for these (conversation, author)s."""
+    if not triples:
+        return set()
+    groups: set[GroupKey] = set()
+    conversations = {c for c, _ in triples}
+    authors = {a for _, a in triples}
+    for chunk in _chunks(sorted(conversations), 500):
+        rows = Mention.objects.filter(
+            post__platform=platform, post__conversation_id__in=chunk, post__author_id__in=list(authors)
+        ).values_list("brand_id", "post__conversation_id", "post__author_id").distinct()
+        for brand_id, conv, author in rows:
+            if (conv, author) in triples:
+                groups.add((brand_id, platform, conv, author))
+    return groups
+
+
+def _groups_recompute(groups: set[GroupKey]) -> int:
+    """METRICS.md §3 first response, recomputed for whole groups. Returns how many mentions changed.
+
+    For a mention M of brand B, the responses are B's official replies created at or after M that reply to a
+    post by M's author in M's conversation created at or after M (M itself included). The first response is the
+    earliest; ties are broken by platform id so that the answer never depends on arrival order.
+    """
+    if not groups:
+        return 0
+    changed: list[Mention] = []
+    by_platform: dict[str, set[GroupKey]] = defaultdict(set)
+    for key in groups:
+        by_platform[key[1]].add(key)
+    for platform, keys in by_platform.items():
+        for chunk in _chunks(sorted(keys), 300):
+            changed += _recompute_chunk(platform=platform, keys=set(chunk))
+    if changed:
+        Mention.objects.bulk_update(changed, ["first_response", "first_response_at", "frt_seconds", "answered"],
+                                    batch_size=1000)
+    return len(changed)
+
+
+def _recompute_chunk(*, platform: str, keys: set[GroupKey]) -> list[Mention]:
+    conv_author = {(k[2], k[3]) for k in keys}
+    brand_ids = {k[0] for k in keys}
+    conversations = list({c for c, _ in conv_author})
+    authors = list({a for _, a in conv_author})
+    author_posts: dict[tuple[str, str], list[tuple[datetime, str]]] = defaultdict(list)
+    for conv, author, created, pid in Post.objects.filter(
+            platform=platform, conversation_id__in=conversations, author_id__in=authors
+    ).values_list("conversation_id", "author_id", "created_at", "platform_id"):
+        if (conv, author) in conv_author:
+            author_posts[(conv, author)].append((created, pid))
+    target_ids = [pid for posts in author_posts.values() for _, pid in posts]
+    # Official replies of the brands concerned, to any of those authors' posts.
+    replies_to: dict[tuple[int, str], list[tuple[datetime, str, int]]] = defaultdict(list)
+    for chunk in _chunks(target_ids, 1000):
+        for brand_id, parent, created, pid, pk in Post.objects.filter(
+                platform=platform, official_kind=Post.OfficialKind.REPLY, official_brand_id__in=brand_ids,
+                in_reply_to_id__in=chunk,
+        ).values_list("official_brand_id", "in_reply_to_id", "created_at", "platform_id", "id"):
+            replies_to[(brand_id, parent)].append((created, pid, pk))
+    changed = []
+    mentions = Mention.objects.filter(
+        brand_id__in=brand_ids, post__platform=platform, post__conversation_id__in=conversations,
+        post__author_id__in=authors,
+    ).select_related("post").only(
+        "id", "brand_id", "created_at", "first_response_id", "first_response_at", "frt_seconds", "answered",
+        "post__conversation_id", "post__author_id", "post__created_at",
+    )
+    for mention in mentions:
+        key = (mention.brand_id, platform, mention.post.conversation_id, mention.post.author_id)
+        if key not in keys:
+            continue
+        best = first_response_of(
+            mention_created_at=mention.post.created_at,
+            author_posts=author_posts[(key[2], key[3])],
+            replies=lambda parent, b=mention.brand_id: replies_to.get((b, parent), ()),
+        )
+        if best is None:
+            values = (None, None, None, False)
+        else:
+            created, _pid, pk = best
+            values = (pk, created, (created - mention.post.created_at).total_seconds(), True)
+        current = (mention.first_response_id, mention.first_response_at, mention.frt_seconds, mention.answered)
+        if current != values:
+            (mention.first_response_id, mention.first_response_at, mention.frt_seconds, mention.answered) = values
+            changed.append(mention)
+    return changed
+
+
+def first_response_of(*, mention_created_at: datetime, author_posts: Iterable[tuple[datetime, str]],
+                      replies) -> tuple[datetime, str, int] | None:
+    """METRICS.md §3 first response: the earliest official reply, at or after M, to a post by M's author in M's
+    conversation created at or after M. ``replies(parent_platform_id)`` gives (created, platform id, pk)."""
+    best = None
+    for created, pid in author_posts:
+        if created < mention_created_at:
+            continue
+        for reply in replies(pid):
+            if reply[0] >= mention_created_at and (best is None or reply[:2] < best[:2]):
+                best = reply
+    return best
+
+
+def responses_recompute(*, brand_ids: Iterable[int] | None = None, progress=None) -> int:
+    """Recompute every first response from scratch (``manage.py recompute_responses``). Returns mentions changed.
+
+    Bounded work per step: groups are processed in chunks of 300, each in its own transaction.
+    """
+    qs = Mention.objects.all()
+    if brand_ids is not None:
+        qs = qs.filter(brand_id__in=list(brand_ids))
+    keys = {
+        (b, p, c, a)
+        for b, p, c, a in qs.values_list("brand_id", "post__platform", "post__conversation_id", "post__author_id")
+    }
+    changed = 0
+    ordered = sorted(keys)
+    for chunk in _chunks(ordered, 300):
+        with transaction.atomic():
+            changed += _groups_recompute(set(chunk))
+        if progress:
+            progress(len(chunk))
+    return changed
+
+
+def mentions_rescan(*, brand_ids: Iterable[int] | None = None) -> int:
+    """Match stored posts against brands again, after a brand gained an account or a term. Returns new mentions."""
+    directory = BrandDirectory.load()
+    created = 0
+    qs = Post.objects.order_by("platform", "id")
+    for platform in qs.values_list("platform", flat=True).distinct():
+        last = 0
+        while True:
+            batch = list(qs.filter(platform=platform, id__gt=last).only(*_MATCH_FIELDS)[:2000])
+            if not batch:
+                break
+            last = batch[-1].id
+            with transaction.atomic():
+                parents = {p.platform_id: p for p in Post.objects.filter(
+                    platform=platform, platform_id__in=[b.in_reply_to_id for b in batch if b.in_reply_to_id]
+                ).only("id", "platform_id", "official_brand_id")}
+                new = _mentions_for(platform=platform, candidates=batch, parents=parents, directory=directory)
+                if brand_ids is not None:
+                    wanted = set(brand_ids)
+                    new = [m for m in new if m.brand_id in wanted]
+                Mention.objects.bulk_create(new, ignore_conflicts=True)
+                created += len(new)
+                _groups_recompute(_groups_with_mentions(
+                    platform=platform, triples={(b.conversation_id, b.author_id) for b in batch}))
+    return created
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
