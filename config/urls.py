@@ -8,5 +8,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("feed/", include("socialfeed.urls")),
+    path("reports/", include("incidents.report_urls")),
     path("", include("incidents.urls")),
 ]

@@ -1,0 +1,460 @@
+"""CSV exports for analysts: mentions, posts, official posts, incidents and brand weeks.
+
+Columns are stable and documented in docs/exports.md (one line each, with its METRICS.md section). Rows stream
+from the database with ``QuerySet.iterator(chunk_size=...)`` (a server-side cursor on PostgreSQL), so memory
+stays flat however many rows; timestamps are ISO 8601; text cells that a spreadsheet would run as a formula
+(=, +, -, @, tab, CR first) get a leading apostrophe. Who may export, and which brands, is decided by the caller
+through ``incidents.roles`` (``can_export`` and ``brands_visible_to``); every export is written to the audit log.
+"""
+from __future__ import annotations
+
+import bisect
+import csv
+import io
+import zoneinfo
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from .models import AuditEntry, Brand, Incident
+
+CHUNK_SIZE = 5000  # rows fetched per round trip from the server-side cursor
+ROWS_PER_WRITE = 2000  # rows per chunk handed to the HTTP response or the file
+BOM = "\ufeff"
+_FORMULA_START = frozenset("=+-@\t\r")
+OUTAGE_RELATED = frozenset({"apology", "status_update", "workaround", "resolution"})  # METRICS.md §6
+
+
+class ExportError(ValueError):
+    """A filter that cannot be understood (unknown kind, bad date, unknown incident)."""
+
+
+@dataclass(frozen=True)
+class ExportFilters:
+    brand: str = ""
+    start: datetime | None = None
+    end: datetime | None = None
+    incident: int | None = None
+    platform: str = ""
+
+    def as_audit(self) -> dict:
+        data = asdict(self)
+        for key in ("start", "end"):
+            data[key] = data[key].isoformat() if data[key] else None
+        return {k: v for k, v in data.items() if v not in (None, "")}
+
+
+def parse_moment(value: str | None, *, end: bool = False) -> datetime | None:
+    """An ISO 8601 date or date-time. A date alone is UTC midnight; as an end it includes that whole day."""
+    if not value:
+        return None
+    moment = parse_datetime(value)
+    if moment is None:
+        day = parse_date(value)
+        if day is None:
+            raise ExportError(f"{value!r} is not an ISO 8601 date or date-time (2026-11-16 or 2026-11-16T08:00Z).")
+        moment = datetime.combine(day + timedelta(days=1) if end else day, time(0), tzinfo=UTC)
+    if timezone.is_naive(moment):
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def filters_from(params) -> ExportFilters:
+    """Read brand, from, to, incident and platform from a query dict (the pages' filters)."""
+    incident = params.get("incident") or None
+    if incident is not None:
+        try:
+            incident = int(incident)
+        except ValueError:
+            raise ExportError(f"{incident!r} is not an incident number.") from None
+    return ExportFilters(
+        brand=params.get("brand", "") or "",
+        start=parse_moment(params.get("from")),
+        end=parse_moment(params.get("to"), end=True),
+        incident=incident,
+        platform=params.get("platform", "") or "",
+    )
+
+
+# --- Cell formatting ---------------------------------------------------------------------------------------
+
+def safe_text(value: str | None) -> str:
+    """Neutralise CSV formula injection: a cell a spreadsheet would evaluate gets a leading apostrophe."""
+    if not value:
+        return ""
+    if value[0] in _FORMULA_START:
+        return "'" + value
+    return value
+
+
+def _iso(moment: datetime | None) -> str:
+    return moment.isoformat() if moment is not None else ""
+
+
+def _number(value) -> str | float | int:
+    return "" if value is None else value
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+_zones: dict[str, zoneinfo.ZoneInfo] = {}
+
+
+def _zone(name: str) -> zoneinfo.ZoneInfo:
+    zone = _zones.get(name)
+    if zone is None:
+        zone = _zones[name] = zoneinfo.ZoneInfo(name)
+    return zone
+
+
+class _IncidentWindows:
+    """Which incident of a brand an instant falls in (METRICS.md §5 outage window [started_at, ended_at))."""
+
+    def __init__(self, *, brand_ids: Iterable[int], now: datetime) -> None:
+        self._by_brand: dict[int, tuple[list[datetime], list[tuple[datetime, int]]]] = {}
+        rows = Incident.objects.filter(brand_id__in=list(brand_ids)).order_by("started_at", "id")
+        for brand_id, started, ended, pk in rows.values_list("brand_id", "started_at", "ended_at", "id"):
+            starts, spans = self._by_brand.setdefault(brand_id, ([], []))
+            starts.append(started)
+            spans.append((ended or now, pk))
+
+    def at(self, brand_id: int, moment: datetime) -> int | None:
+        found = self._by_brand.get(brand_id)
+        if not found:
+            return None
+        starts, spans = found
+        i = bisect.bisect_right(starts, moment)
+        # Incidents may overlap: the latest one that started before and is still open at ``moment`` wins.
+        while i > 0:
+            i -= 1
+            end, pk = spans[i]
+            if moment < end:
+                return pk
+        return None
+
+
+# --- Kinds -------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ExportKind:
+    name: str
+    columns: tuple[str, ...]
+    rows: Callable[..., Iterator[tuple]]
+
+
+def _scope_brands(*, brands: QuerySet[Brand], filters: ExportFilters) -> list[Brand]:
+    if filters.brand:
+        brands = brands.filter(slug=filters.brand)
+    return list(brands)
+
+
+def _incident_for(filters: ExportFilters, brands: list[Brand]) -> Incident | None:
+    if filters.incident is None:
+        return None
+    incident = Incident.objects.filter(pk=filters.incident, brand__in=brands).first()
+    if incident is None:
+        # Not found or not one of the user's brands: same answer, so nothing leaks about other brands.
+        raise ExportError(f"There is no incident {filters.incident} among your brands.")
+    return incident
+
+
+def _time_window(filters: ExportFilters, incident: Incident | None, now: datetime):
+    start, end = filters.start, filters.end
+    if incident is not None:
+        # The incident's outage window (METRICS.md §5), narrowed further by from/to when given.
+        start = max(filter(None, [start, incident.started_at]))
+        end = min(filter(None, [end, incident.window_end(now)]))
+    return start, end
+
+
+MENTION_COLUMNS = (
+    "brand", "platform", "post_id", "url", "author_id", "author_handle", "created_at_utc", "created_at_local",
+    "text", "lang", "matched_by", "sentiment_score", "sentiment_label", "tone_analyser", "complaint", "answered",
+    "first_response_id", "first_response_at_utc", "frt_s", "incident_id",
+)
+
+
+def mention_rows(*, brands: list[Brand], filters: ExportFilters, now: datetime) -> Iterator[tuple]:
+    """One row per (post, brand) mention: METRICS.md §2, its first response §3 and tone §6."""
+    from socialfeed.models import Mention
+
+    incident = _incident_for(filters, brands)
+    qs = Mention.objects.filter(brand__in=brands)
+    if incident is not None:
+        qs = qs.filter(brand=incident.brand)
+    start, end = _time_window(filters, incident, now)
+    if start:
+        qs = qs.filter(created_at__gte=start)
+    if end:
+        qs = qs.filter(created_at__lt=end)
+    if filters.platform:
+        qs = qs.filter(post__platform=filters.platform)
+    windows = _IncidentWindows(brand_ids=[b.pk for b in brands], now=now)
+    slugs = {b.pk: b.slug for b in brands}
+    zones = {b.pk: _zone(b.time_zone) for b in brands}
+    values = qs.order_by("created_at", "id").values_list(
+        "brand_id", "post__platform", "post__platform_id", "post__url", "post__author_id", "post__author_handle",
+        "created_at", "post__text", "post__lang", "matched_by", "post__sentiment_score", "post__sentiment_label",
+        "post__tone_analyser", "complaint", "answered", "first_response__platform_id", "first_response_at",
+        "frt_seconds",
+    )
+    at = windows.at
+    for (brand_id, platform, post_id, url, author_id, handle, created, text, lang, matched_by, score, label,
+         analyser, complaint, answered, response_id, response_at, frt) in values.iterator(chunk_size=CHUNK_SIZE):
+        yield (
+            slugs[brand_id], platform, post_id, safe_text(url), safe_text(author_id), safe_text(handle),
+            created.isoformat(), created.astimezone(zones[brand_id]).isoformat(), safe_text(text), lang,
+            matched_by, _number(score), label, analyser, _bool(complaint), _bool(answered), response_id or "",
+            _iso(response_at), _number(frt), at(brand_id, created) or "",
+        )
+
+
+POST_COLUMNS = (
+    "platform", "post_id", "url", "author_id", "author_handle", "created_at_utc", "text", "lang", "in_reply_to_id",
+    "in_reply_to_author_id", "conversation_id", "is_repost", "official_brand", "official_kind", "category",
+    "sentiment_score", "sentiment_label", "tone_analyser",
+)
+
+
+def _post_queryset(*, brands: list[Brand], filters: ExportFilters, now: datetime, official_only: bool):
+    from socialfeed.models import Mention, Post
+
+    incident = _incident_for(filters, brands)
+    if incident is not None:
+        brands = [incident.brand]
+    if official_only:
+        qs = Post.objects.filter(official_brand__in=brands)
+    else:
+        # A post belongs to the export when it mentions one of the brands or is one of their official posts.
+        mentioned = Mention.objects.filter(post=OuterRef("pk"), brand__in=brands)
+        qs = Post.objects.filter(Q(official_brand__in=brands) | Exists(mentioned))
+    start, end = _time_window(filters, incident, now)
+    if start:
+        qs = qs.filter(created_at__gte=start)
+    if end:
+        qs = qs.filter(created_at__lt=end)
+    if filters.platform:
+        qs = qs.filter(platform=filters.platform)
+    return qs.order_by("created_at", "id"), brands
+
+
+def post_rows(*, brands: list[Brand], filters: ExportFilters, now: datetime) -> Iterator[tuple]:
+    """One row per post that mentions or is written by one of the brands (METRICS.md §1, §6)."""
+    qs, brands = _post_queryset(brands=brands, filters=filters, now=now, official_only=False)
+    slugs = {b.pk: b.slug for b in brands}
+    values = qs.values_list(
+        "platform", "platform_id", "url", "author_id", "author_handle", "created_at", "text", "lang",
+        "in_reply_to_id", "in_reply_to_author_id", "conversation_id", "is_repost", "official_brand_id",
+        "official_kind", "category", "sentiment_score", "sentiment_label", "tone_analyser",
+    )
+    for (platform, post_id, url, author_id, handle, created, text, lang, reply_to, reply_to_author, conversation,
+         repost, brand_id, kind, category, score, label, analyser) in values.iterator(chunk_size=CHUNK_SIZE):
+        yield (
+            platform, post_id, safe_text(url), safe_text(author_id), safe_text(handle), created.isoformat(),
+            safe_text(text), lang, reply_to, reply_to_author, conversation, _bool(repost),
+            slugs.get(brand_id, ""), kind, category, _number(score), label, analyser,
+        )
+
+
+OFFICIAL_POST_COLUMNS = (
+    "brand", "platform", "post_id", "url", "author_handle", "created_at_utc", "created_at_local", "text", "lang",
+    "official_kind", "category", "outage_related", "off_message", "incident_id", "in_reply_to_id",
+    "conversation_id", "sentiment_score", "sentiment_label",
+)
+
+
+def official_post_rows(*, brands: list[Brand], filters: ExportFilters, now: datetime) -> Iterator[tuple]:
+    """One row per official post (METRICS.md §1 reply/broadcast, §6 category, §5 off-message)."""
+    qs, brands = _post_queryset(brands=brands, filters=filters, now=now, official_only=True)
+    windows = _IncidentWindows(brand_ids=[b.pk for b in brands], now=now)
+    slugs = {b.pk: b.slug for b in brands}
+    zones = {b.pk: _zone(b.time_zone) for b in brands}
+    values = qs.values_list(
+        "official_brand_id", "platform", "platform_id", "url", "author_handle", "created_at", "text", "lang",
+        "official_kind", "category", "in_reply_to_id", "conversation_id", "sentiment_score", "sentiment_label",
+    )
+    for (brand_id, platform, post_id, url, handle, created, text, lang, kind, category, reply_to, conversation,
+         score, label) in values.iterator(chunk_size=CHUNK_SIZE):
+        incident_id = windows.at(brand_id, created)
+        # METRICS.md §5: a promotional broadcast inside an outage window is off-message.
+        off_message = kind == "broadcast" and category == "promotional" and incident_id is not None
+        yield (
+            slugs[brand_id], platform, post_id, safe_text(url), safe_text(handle), created.isoformat(),
+            created.astimezone(zones[brand_id]).isoformat(), safe_text(text), lang, kind, category,
+            _bool(category in OUTAGE_RELATED), _bool(off_message), incident_id or "", reply_to, conversation,
+            _number(score), label,
+        )
+
+
+PHASES = ("before", "during", "after")
+PHASE_FIGURES = ("mentions", "answered", "reply_rate", "answered_within_1h", "median_frt_s", "p90_frt_s",
+                 "km_median_s")
+INCIDENT_COLUMNS = (
+    "brand", "incident_id", "title", "severity", "status", "started_at_utc", "ended_at_utc", "ongoing",
+    "affected_services", "affected_regions", "acknowledged", "tta_s", "time_to_first_update_s",
+    "longest_silence_s", "off_message_posts",
+) + tuple(f"{phase}_{figure}" for phase in PHASES for figure in PHASE_FIGURES)
+
+
+def _phase_windows(incident: Incident, now: datetime) -> dict[str, tuple[datetime, datetime]]:
+    """METRICS.md §5 phases: 7 days before, the outage window, 7 days after (or until now)."""
+    end = incident.window_end(now)
+    return {
+        "before": (incident.started_at - timedelta(days=7), incident.started_at),
+        "during": (incident.started_at, end),
+        "after": (end, min(end + timedelta(days=7), max(now, end))),
+    }
+
+
+def incident_rows(*, brands: list[Brand], filters: ExportFilters, now: datetime) -> Iterator[tuple]:
+    """One row per incident with its METRICS.md §5 figures and the §4 aggregates of each phase."""
+    from socialfeed.models import Mention
+    from socialfeed.selectors import mention_aggregates
+
+    from .reports import incident_summary
+
+    qs = Incident.objects.filter(brand__in=brands).select_related("brand").order_by("started_at", "id")
+    if filters.incident is not None:
+        qs = qs.filter(pk=filters.incident)
+    if filters.start:
+        qs = qs.filter(Q(ended_at__isnull=True) | Q(ended_at__gt=filters.start))
+    if filters.end:
+        qs = qs.filter(started_at__lt=filters.end)
+    for incident in qs.iterator(chunk_size=200):
+        summary = incident_summary(incident=incident, now=now)
+        figures = summary.figures
+        first_update = _seconds_of(figures, "first_update_s", "time_to_first_update_s")
+        off_message = figures["off_message_count"]
+        phases = []
+        for phase, (start, stop) in _phase_windows(incident, now).items():
+            mentions = Mention.objects.filter(brand=incident.brand, created_at__gte=start, created_at__lt=stop)
+            if filters.platform:
+                mentions = mentions.filter(post__platform=filters.platform)
+            agg = mention_aggregates(mentions_qs=mentions, as_of=now)
+            del phase
+            phases.extend(_number(getattr(agg, figure, None)) for figure in PHASE_FIGURES)
+        yield (
+            incident.brand.slug, incident.pk, safe_text(incident.title), incident.severity, incident.status,
+            _iso(incident.started_at), _iso(incident.ended_at), _bool(incident.is_ongoing),
+            safe_text(incident.affected_services), safe_text(incident.affected_regions), _bool(summary.acknowledged),
+            _number(summary.tta_s), _number(first_update), _number(summary.longest_silence_s), off_message,
+            *phases,
+        )
+
+
+def _seconds_of(obj, *names):
+    from .reports import _first_attr, _seconds
+
+    return _seconds(_first_attr(obj, *names))
+
+
+BRAND_WEEK_COLUMNS = (
+    "brand", "week", "time_zone", "week_start_local", "week_end_local", "mentions", "answered", "unanswered",
+    "reply_rate", "answered_within_1h", "median_frt_s", "p90_frt_s", "km_median_s", "complaints", "net_sentiment",
+    "incidents",
+)
+
+
+def brand_week_rows(*, brands: list[Brand], filters: ExportFilters, now: datetime) -> Iterator[tuple]:
+    """The weekly summary table: one row per brand and ISO week in the brand's time zone (METRICS.md §4, §6).
+
+    Weeks run from the one holding ``from`` to the one holding ``to`` (default: the last 8 complete weeks).
+    """
+    from . import reports
+
+    for brand in brands:
+        zone = brand.zone
+        last = reports.week_containing(moment=filters.end - timedelta(microseconds=1), zone=zone) if filters.end \
+            else reports.last_complete_week(now=now, zone=zone)
+        first = reports.week_containing(moment=filters.start, zone=zone) if filters.start \
+            else reports.week_shift(last, -(reports.TREND_WEEKS - 1))
+        for bw in reports.brand_history(brand=brand, first=first, last=last, as_of=now):
+            yield (
+                brand.slug, bw.week, bw.zone, bw.start_local.isoformat(), bw.end_local.isoformat(), bw.mentions,
+                bw.answered, bw.unanswered, _number(bw.reply_rate), _number(bw.answered_within_1h),
+                _number(bw.median_frt_s), _number(bw.p90_frt_s), _number(bw.km_median_s), bw.complaints,
+                _number(bw.net_sentiment), len(bw.incidents),
+            )
+
+
+KINDS: dict[str, ExportKind] = {
+    kind.name: kind for kind in (
+        ExportKind("mentions", MENTION_COLUMNS, mention_rows),
+        ExportKind("posts", POST_COLUMNS, post_rows),
+        ExportKind("official-posts", OFFICIAL_POST_COLUMNS, official_post_rows),
+        ExportKind("incidents", INCIDENT_COLUMNS, incident_rows),
+        ExportKind("brand-weeks", BRAND_WEEK_COLUMNS, brand_week_rows),
+    )
+}
+
+
+class _Lines(io.StringIO):
+    """A buffer csv.writer writes into; drained every ROWS_PER_WRITE rows."""
+
+    def drain(self) -> str:
+        text = self.getvalue()
+        self.seek(0)
+        self.truncate()
+        return text
+
+
+def export_start(*, kind: str, brands: QuerySet[Brand], filters: ExportFilters, user=None,
+                 now: datetime | None = None) -> Iterator[tuple]:
+    """Check the filters, record the export in the audit log and return its rows (header excluded).
+
+    ``brands`` are the brands the caller may see (``brands_visible_to``); a brand filter only narrows them, so
+    asking for another team's brand gives no rows rather than an error that would confirm it exists.
+    """
+    if kind not in KINDS:
+        raise ExportError(f"Unknown export {kind!r}: choose one of {', '.join(KINDS)}.")
+    now = now or timezone.now()
+    scoped = _scope_brands(brands=brands, filters=filters)
+    rows = KINDS[kind].rows(brands=scoped, filters=filters, now=now)
+    # Run the generator up to its first row so that bad filters fail before any byte is sent.
+    first = next(rows, None)
+    AuditEntry.objects.create(user=user if user is not None and user.is_authenticated else None,
+                              action="export", target=kind, details={"kind": kind, **filters.as_audit()})
+    return _prepend(first, rows)
+
+
+def _prepend(first, rows: Iterator[tuple]) -> Iterator[tuple]:
+    if first is None:
+        return
+    yield first
+    yield from rows
+
+
+def csv_chunks(*, kind: str, rows: Iterator[tuple], bom: bool = False) -> Iterator[str]:
+    """The CSV text in chunks of ROWS_PER_WRITE rows: optional BOM, header row, then the rows."""
+    buffer = _Lines()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    if bom:
+        buffer.write(BOM)
+    writer.writerow(KINDS[kind].columns)
+    yield buffer.drain()
+    batch: list[tuple] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= ROWS_PER_WRITE:
+            writer.writerows(batch)
+            batch.clear()
+            yield buffer.drain()
+    if batch:
+        writer.writerows(batch)
+        yield buffer.drain()
+
+
+def export_filename(*, kind: str, filters: ExportFilters, now: date | None = None) -> str:
+    parts = ["hotline", kind]
+    if filters.brand:
+        parts.append(filters.brand)
+    if filters.incident:
+        parts.append(f"incident-{filters.incident}")
+    parts.append((now or timezone.now().date()).isoformat())
+    return "-".join(parts) + ".csv"

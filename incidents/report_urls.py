@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import report_views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("", report_views.week, name="week"),
+    path("brand/<slug:slug>/", report_views.brand, name="brand"),
+    path("export/<str:kind>.csv", report_views.export, name="export"),
+    path("digests/", report_views.digests, name="digests"),
+]

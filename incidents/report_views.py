@@ -1,0 +1,152 @@
+"""Pages for managers and analysts: the weekly summary, a brand's weeks, CSV downloads and digest subscriptions.
+
+Plain functions; figures come from incidents.reports, rows from incidents.exports, brands from incidents.roles.
+"""
+from __future__ import annotations
+
+import zoneinfo
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from . import exports, reports
+from .models import DigestSubscription, Platform, validate_time_zone
+from .roles import brands_visible_to, can_export
+
+
+def _zone_choices(brands) -> list[str]:
+    return sorted({b.time_zone for b in brands} | {"UTC"})
+
+
+def _chosen_zone(request: HttpRequest, brands) -> zoneinfo.ZoneInfo:
+    choices = _zone_choices(brands)
+    wanted = request.GET.get("tz", "")
+    if wanted in choices:
+        return zoneinfo.ZoneInfo(wanted)
+    return zoneinfo.ZoneInfo(brands[0].time_zone if brands else "UTC")
+
+
+def _chosen_week(request: HttpRequest, zone: zoneinfo.ZoneInfo) -> str:
+    week = request.GET.get("week", "")
+    try:
+        return reports.week_label(reports.week_monday(week)) if week else reports.last_complete_week(zone=zone)
+    except ValueError:
+        raise Http404(_("Unknown week.")) from None
+
+
+@login_required
+def week(request: HttpRequest) -> HttpResponse:
+    """One ISO week (in the chosen brand time zone), one row per brand, sortable as a league table."""
+    brands = list(brands_visible_to(request.user))
+    zone = _chosen_zone(request, brands)
+    week = _chosen_week(request, zone)
+    rows = reports.weekly_summary(brands=brands, week=week, zone=zone)
+    rows, sort = reports.league_sort(rows, sort=request.GET.get("sort", "brand"))
+    start, end = reports.week_bounds(week=week, zone=zone)
+    return render(request, "reports/week.html", {
+        "rows": rows, "week": week, "zone": zone.key, "zones": _zone_choices(brands), "sort": sort,
+        "start_local": start.astimezone(zone), "end_local": end.astimezone(zone),
+        "previous_week": reports.week_shift(week, -1), "next_week": reports.week_shift(week, 1),
+        "columns": _league_columns(sort), "can_export": can_export(request.user),
+        "export_query": urlencode({"from": start.isoformat(), "to": end.isoformat()}),
+    })
+
+
+def _league_columns(sort: str) -> list[dict]:
+    labels = {
+        "brand": _("Brand"), "mentions": _("Mentions"), "reply_rate": _("Reply rate"),
+        "answered_within_1h": _("Answered within 1 h"), "median_frt_s": _("Median FRT"),
+        "p90_frt_s": _("p90 FRT"), "km_median_s": _("Median, silence counted"), "complaints": _("Complaints"),
+        "net_sentiment": _("Net sentiment"), "incidents": _("Incidents"),
+    }
+    columns = []
+    for name in reports.LEAGUE_COLUMNS:
+        current = sort.lstrip("-") == name
+        descending = current and sort.startswith("-")
+        columns.append({
+            "name": name, "label": labels[name], "current": current,
+            "aria": ("descending" if descending else "ascending") if current else "none",
+            # Clicking the sorted column flips it; numbers start with the biggest first.
+            "next": (name if descending else f"-{name}") if current else (name if name == "brand" else f"-{name}"),
+        })
+    return columns
+
+
+@login_required
+def brand(request: HttpRequest, slug: str) -> HttpResponse:
+    """One brand, week by week over a range of ISO weeks in the brand's time zone, with a chart."""
+    brand = get_object_or_404(brands_visible_to(request.user), slug=slug)
+    last_default = reports.last_complete_week(zone=brand.zone)
+    try:
+        last = reports.week_label(reports.week_monday(request.GET.get("to") or last_default))
+        first = reports.week_label(reports.week_monday(
+            request.GET.get("from") or reports.week_shift(last, -(reports.TREND_WEEKS - 1))))
+    except ValueError:
+        raise Http404(_("Unknown week.")) from None
+    weeks = reports.brand_history(brand=brand, first=first, last=last)
+    start, _end = reports.week_bounds(week=weeks[0].week, zone=brand.zone)
+    _start, end = reports.week_bounds(week=weeks[-1].week, zone=brand.zone)
+    return render(request, "reports/brand.html", {
+        "brand": brand, "weeks": weeks, "first": weeks[0].week, "last": weeks[-1].week,
+        "can_export": can_export(request.user), "platforms": Platform.choices,
+        "incidents": brand.incidents.filter(started_at__lt=end).order_by("-started_at")[:50],
+        "export_from": start.astimezone(brand.zone).isoformat(), "export_to": end.astimezone(brand.zone).isoformat(),
+        "export_query": urlencode({"brand": brand.slug, "from": start.isoformat(), "to": end.isoformat()}),
+    })
+
+
+@login_required
+def export(request: HttpRequest, kind: str) -> HttpResponse:
+    """Stream a CSV export with the page's filters (brand, from, to, incident, platform; bom=1 for Excel)."""
+    if not can_export(request.user):
+        return HttpResponseForbidden(_("Only analysts and administrators may export."))
+    if kind not in exports.KINDS:
+        raise Http404(_("Unknown export."))
+    try:
+        filters = exports.filters_from(request.GET)
+        rows = exports.export_start(kind=kind, brands=brands_visible_to(request.user), filters=filters,
+                                    user=request.user)
+    except exports.ExportError as error:
+        return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
+    response = StreamingHttpResponse(
+        exports.csv_chunks(kind=kind, rows=rows, bom=request.GET.get("bom") == "1"),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{exports.export_filename(kind=kind, filters=filters)}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def digests(request: HttpRequest) -> HttpResponse:
+    """The profile page where a user picks the brands whose weekly digest they receive, and their time zone."""
+    brands = list(brands_visible_to(request.user))
+    subscriptions = {s.brand_id: s for s in DigestSubscription.objects.filter(user=request.user)}
+    current_zone = next(iter(subscriptions.values())).time_zone if subscriptions else (
+        brands[0].time_zone if brands else "UTC")
+    if request.method == "POST":
+        zone = request.POST.get("time_zone", "").strip() or "UTC"
+        try:
+            validate_time_zone(zone)
+        except Exception:  # noqa: BLE001 — a ValidationError; answered on the page
+            messages.error(request, _("%(zone)s is not a known time zone (for example Europe/Paris).") % {"zone": zone})
+            return redirect("reports:digests")
+        wanted = {int(pk) for pk in request.POST.getlist("brand") if pk.isdigit()} & {b.pk for b in brands}
+        DigestSubscription.objects.filter(user=request.user).exclude(brand_id__in=wanted).delete()
+        for brand_id in wanted:
+            DigestSubscription.objects.update_or_create(user=request.user, brand_id=brand_id,
+                                                        defaults={"time_zone": zone})
+        if wanted and not request.user.email:
+            messages.warning(request, _("Your account has no e-mail address: ask an administrator to add one."))
+        messages.success(request, _("Your weekly digests are saved."))
+        return redirect("reports:digests")
+    return render(request, "reports/digests.html", {
+        "brands": brands, "subscribed": set(subscriptions), "time_zone": current_zone,
+        "zones": sorted(zoneinfo.available_timezones()),
+    })
