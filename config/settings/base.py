@@ -110,7 +110,12 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
+# An unacknowledged task (its worker died) is handed to another worker after this many seconds. Keep it above
+# CELERY_TASK_TIME_LIMIT in production; the worker-kill tests shorten it through the environment.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 600, minimum=1)}
+# A poll holds its source's Redis lock with this TTL and renews it while it runs (socialfeed/locks.py), so a
+# killed worker frees its source within this many seconds instead of after the task time limit.
+SOURCE_LOCK_TTL_SECONDS = env_int("SOURCE_LOCK_TTL_SECONDS", 30, minimum=2)
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     # Every 15 s: queue a poll for each enabled source whose interval has elapsed. The per-source interval
