@@ -6,4 +6,11 @@ app_name = "incidents"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("incidents/new/", views.incident_new, name="new"),
+    path("incidents/suggested/<slug:brand_slug>/confirm/", views.suggestion_confirm, name="suggestion_confirm"),
+    path("incidents/<int:pk>/", views.board, name="board"),
+    path("incidents/<int:pk>/edit/", views.incident_edit, name="edit"),
+    path("incidents/<int:pk>/events/", views.board_event, name="event"),
+    path("incidents/<int:pk>/live.json", views.board_live, name="board_live"),
+    path("incidents/<int:pk>/charts/<slug:chart>.json", views.board_chart, name="board_chart"),
 ]

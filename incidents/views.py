@@ -1,22 +1,197 @@
-"""Pages of the incidents app. Plain functions; logic lives in selectors and services."""
+"""Pages and JSON endpoints of the incidents app. Plain functions; figures come from incidents.selectors.
+
+Every view reads brands through incidents.roles.brands_visible_to: another team's incident is a 404, never a 403,
+so its existence is not disclosed.
+"""
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+import datetime as dt
 
-from .models import Incident
-from .roles import brands_visible_to, role_of
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from . import selectors
+from .forms import IncidentEventForm, IncidentForm
+from .models import AuditEntry, Incident, IncidentEvent
+from .roles import brands_visible_to, can_manage_incidents, role_of
+from .services import incident_set_status
+
+PAGE_SIZE = 20
+
+
+def _incident_for(request: HttpRequest, pk: int) -> Incident:
+    return get_object_or_404(
+        Incident.objects.select_related("brand"), pk=pk, brand__in=brands_visible_to(request.user)
+    )
+
+
+def _require_comms(request: HttpRequest) -> None:
+    if not can_manage_incidents(request.user):
+        raise PermissionDenied(_("Only the comms team can change incidents."))
 
 
 @login_required
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    brands = brands_visible_to(request.user).prefetch_related("official_accounts")
-    incidents = (
-        Incident.objects.filter(brand__in=brands).select_related("brand").order_by("-ended_at", "-started_at")
-    )
-    ongoing = [i for i in incidents if i.is_ongoing]
-    past = [i for i in incidents if not i.is_ongoing][:20]
+    """The incidents list: ongoing first, then past incidents paginated; filters by brand, status and date."""
+    brands = brands_visible_to(request.user)
+    incidents = Incident.objects.filter(brand__in=brands).select_related("brand")
+    brand_slug, status, day = request.GET.get("brand", ""), request.GET.get("status", ""), request.GET.get("date", "")
+    if brand_slug:
+        incidents = incidents.filter(brand__slug=brand_slug)
+    if status in Incident.Status.values:
+        incidents = incidents.filter(status=status)
+    try:
+        on_day = dt.date.fromisoformat(day) if day else None
+    except ValueError:
+        on_day = None
+    if on_day:
+        # Incidents whose window touches that day (UTC; the list shows each brand's own zone).
+        day_start = dt.datetime.combine(on_day, dt.time(), dt.UTC)
+        incidents = incidents.filter(started_at__lt=day_start + dt.timedelta(days=1)).exclude(
+            ended_at__lt=day_start)
+    now = timezone.now()
+    ongoing = [(i, selectors.incident_summary(incident=i, now=now))
+               for i in incidents.filter(ended_at__isnull=True).order_by("-started_at")]
+    page = Paginator(incidents.filter(ended_at__isnull=False).order_by("-started_at"), PAGE_SIZE).get_page(
+        request.GET.get("page"))
+    past = [(i, selectors.incident_summary(incident=i, now=now)) for i in page.object_list]
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(request, "incidents/home.html", {
-        "brands": brands, "ongoing": ongoing, "past": past, "role": role_of(request.user),
+        "brands": brands, "ongoing": ongoing, "past": past, "page": page, "query": query.urlencode(),
+        "filters": {"brand": brand_slug, "status": status, "date": day},
+        "statuses": Incident.Status.choices, "role": role_of(request.user),
+        "can_manage": can_manage_incidents(request.user),
+        "suggestions": selectors.suggested_incidents(brands=brands, now=now),
     })
+
+
+@login_required
+@require_POST
+def suggestion_confirm(request: HttpRequest, brand_slug: str) -> HttpResponse:
+    """Open the incident a complaint spike suggests (METRICS.md §7), starting at the detected start."""
+    _require_comms(request)
+    brand = get_object_or_404(brands_visible_to(request.user), slug=brand_slug)
+    found = [s for s in selectors.suggested_incidents(brands=[brand]) if s.brand.pk == brand.pk]
+    if not found:
+        messages.info(request, _("That spike is already covered by an incident."))
+        return redirect("incidents:home")
+    with transaction.atomic():
+        incident = Incident.objects.create(
+            brand=brand, title=_("Complaint spike"), started_at=found[0].detected_start, created_by=request.user)
+        AuditEntry.objects.create(user=request.user, action="incident.open", target=f"incident:{incident.pk}",
+                                  details={"from": "suggestion", "ratio": round(found[0].ratio, 2)})
+    return redirect("incidents:board", pk=incident.pk)
+
+
+@login_required
+def incident_new(request: HttpRequest) -> HttpResponse:
+    _require_comms(request)
+    form = IncidentForm(request.POST or None, brands=brands_visible_to(request.user))
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            incident = form.save(commit=False)
+            incident.created_by = request.user
+            incident.save()
+            AuditEntry.objects.create(user=request.user, action="incident.open", target=f"incident:{incident.pk}")
+        return redirect("incidents:board", pk=incident.pk)
+    return render(request, "incidents/incident_form.html", {"form": form, "incident": None})
+
+
+@login_required
+def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _incident_for(request, pk)
+    _require_comms(request)
+    form = IncidentForm(request.POST or None, instance=incident, brands=brands_visible_to(request.user))
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            form.save()
+            AuditEntry.objects.create(user=request.user, action="incident.edit", target=f"incident:{incident.pk}",
+                                      details={"fields": form.changed_data})
+        return redirect("incidents:board", pk=incident.pk)
+    return render(request, "incidents/incident_form.html", {"form": form, "incident": incident})
+
+
+@login_required
+@require_GET
+def board(request: HttpRequest, pk: int) -> HttpResponse:
+    """The live board. The page is a frame: tiles, queue and charts fill from the JSON endpoints below."""
+    incident = _incident_for(request, pk)
+    now = timezone.now()
+    return render(request, "incidents/board.html", {
+        "incident": incident,
+        "tiles": selectors.board_tiles(incident=incident, now=now),
+        "queue": selectors.unanswered_queue(incident=incident, now=now),
+        "events": incident.events.select_related("author"),
+        "zone": incident.brand.time_zone,
+        "can_manage": can_manage_incidents(request.user),
+        "event_form": IncidentEventForm(),
+    })
+
+
+@login_required
+@require_POST
+def board_event(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add a note to the incident's timeline and/or move its status."""
+    incident = _incident_for(request, pk)
+    _require_comms(request)
+    form = IncidentEventForm(request.POST)
+    if not form.is_valid():
+        for error in form.non_field_errors() + [e for errs in form.errors.values() for e in errs]:
+            messages.error(request, error)
+        return redirect("incidents:board", pk=incident.pk)
+    data = form.cleaned_data
+    if data["status"]:
+        incident_set_status(incident=incident, status=data["status"], author=request.user, note=data["text"])
+    else:
+        IncidentEvent.objects.create(incident=incident, kind=IncidentEvent.Kind.NOTE, text=data["text"],
+                                     author=request.user)
+    return redirect("incidents:board", pk=incident.pk)
+
+
+def _json(payload: dict) -> JsonResponse:
+    response = JsonResponse(payload)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_GET
+def board_live(request: HttpRequest, pk: int) -> JsonResponse:
+    """Tiles and unanswered queue, worded server-side, with the server time they are true at."""
+    incident = _incident_for(request, pk)
+    now = timezone.now()
+    return _json({
+        "as_of": now.isoformat(),
+        "tiles": selectors.board_tiles(incident=incident, now=now),
+        "queue": selectors.unanswered_queue(incident=incident, now=now),
+        "status": incident.get_status_display(),
+    })
+
+
+_CHARTS = {
+    "volume": selectors.chart_volume,
+    "frt": selectors.chart_frt,
+    "tone": selectors.chart_tone,
+    "official": selectors.chart_official,
+}
+
+
+@login_required
+@require_GET
+def board_chart(request: HttpRequest, pk: int, chart: str) -> JsonResponse:
+    """One chart's Chart.js-shaped {labels, datasets}."""
+    incident = _incident_for(request, pk)
+    builder = _CHARTS.get(chart)
+    if builder is None:
+        return JsonResponse({"error": "unknown chart"}, status=404)
+    return _json(builder(incident=incident, now=timezone.now()))

@@ -162,3 +162,27 @@ class Mention(models.Model):
 
     def __str__(self) -> str:
         return f"{self.brand_id}:{self.post_id}"
+
+
+class MinuteRollup(models.Model):
+    """Per-brand, per-minute counts of mentions (METRICS.md §4, §6, §7), so the live board reads O(minutes).
+
+    Owned by socialfeed.rollups: every row is recomputed from Mention rows, never incremented, so a refresh
+    after any batch (in any arrival order, replayed or not) leaves it exact.
+    """
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="minute_rollups")
+    minute = models.DateTimeField()  # UTC, truncated to the minute: mentions created in [minute, minute + 1 min)
+    mentions = models.PositiveIntegerField(default=0)
+    answered = models.PositiveIntegerField(default=0)
+    answered_within_1h = models.PositiveIntegerField(default=0)
+    complaints = models.PositiveIntegerField(default=0)
+    positive = models.PositiveIntegerField(default=0)
+    negative = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["brand", "minute"]
+        constraints = [models.UniqueConstraint(fields=["brand", "minute"], name="minute_rollup_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.brand_id}@{self.minute:%Y-%m-%d %H:%M}"

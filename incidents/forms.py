@@ -1,0 +1,92 @@
+"""Forms of the incidents pages. Windows are typed in the brand's time zone and stored in UTC (METRICS.md §5)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import Brand, Incident, IncidentEvent
+
+_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class BrandChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Brand) -> str:
+        return f"{obj.name} ({obj.time_zone})"
+
+
+class WallClockField(forms.DateTimeField):
+    """A date and time as read on the brand's clocks: kept naive here, given its zone by the form's clean()."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format=_LOCAL_FORMAT)
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is not None and timezone.is_aware(moment):
+            # Django made it aware in the active zone (UTC); undo that so the brand's zone applies instead.
+            moment = timezone.make_naive(moment, timezone.get_current_timezone())
+        return moment
+
+
+class IncidentForm(forms.ModelForm):
+    brand = BrandChoiceField(
+        queryset=Brand.objects.none(), label=_("Brand"),
+        error_messages={"invalid_choice": _("Unknown brand: choose one of your team's brands."),
+                        "required": _("Choose the brand that is down.")},
+    )
+    started_at = WallClockField(label=_("Started at"), help_text=_("In the brand's time zone."))
+    ended_at = WallClockField(label=_("Ended at"), required=False,
+                              help_text=_("In the brand's time zone. Leave empty while the outage goes on."))
+
+    class Meta:
+        model = Incident
+        fields = ["brand", "title", "started_at", "ended_at", "severity", "status", "affected_services"]
+
+    def __init__(self, *args, brands, now: dt.datetime | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.now = now or timezone.now()
+        self.fields["brand"].queryset = brands
+        instance = self.instance
+        if instance.pk and not self.is_bound:
+            zone = instance.brand.zone
+            self.initial["started_at"] = instance.started_at.astimezone(zone).replace(tzinfo=None)
+            if instance.ended_at:
+                self.initial["ended_at"] = instance.ended_at.astimezone(zone).replace(tzinfo=None)
+
+    def clean(self):
+        data = super().clean()
+        brand = data.get("brand")
+        if brand is None:
+            return data
+        zone = brand.zone
+        for name in ("started_at", "ended_at"):
+            if data.get(name) is not None:
+                data[name] = data[name].replace(tzinfo=zone).astimezone(dt.UTC)
+        start, end = data.get("started_at"), data.get("ended_at")
+        if start and start > self.now:
+            self.add_error("started_at", _("The outage cannot start in the future."))
+        if end and end > self.now:
+            self.add_error("ended_at", _("The end cannot be in the future: leave it empty while the outage goes on."))
+        if start and end and end <= start:
+            self.add_error("ended_at", _("The end must come after the start."))
+        return data
+
+
+class IncidentEventForm(forms.Form):
+    """A comms person's note on the incident's timeline, optionally moving its status."""
+
+    text = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=4000)
+    status = forms.ChoiceField(label=_("Move status to"), required=False,
+                               choices=[("", _("(keep the current status)"))] + list(Incident.Status.choices))
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("text") and not data.get("status"):
+            raise forms.ValidationError(_("Write a note or choose a new status."))
+        return data
+
+
+def event_kind(data: dict) -> str:
+    return IncidentEvent.Kind.STATUS if data.get("status") else IncidentEvent.Kind.NOTE

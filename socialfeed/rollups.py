@@ -1,0 +1,115 @@
+"""Per-brand, per-minute mention counts (MinuteRollup) so that the live board reads O(minutes), not O(posts).
+
+Each row is *recomputed* from the Mention rows of its (brand, minute), never incremented: ingestion, a late
+first response, a replay or a re-run of the same batch all end in the same exact counts. Ingestion calls
+:func:`rollups_refresh` after each batch with the (brand, created_at) of every mention it created or changed.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db.models.functions import TruncMinute
+
+from socialfeed.models import Mention, MinuteRollup
+
+UTC = dt.UTC
+ONE_MINUTE = dt.timedelta(minutes=1)
+ONE_HOUR_S = 3600.0  # METRICS.md §4 "answered within T", default T = 1 hour
+
+COUNT_FIELDS = ("mentions", "answered", "answered_within_1h", "complaints", "positive", "negative")
+
+
+def minute_of(moment: dt.datetime) -> dt.datetime:
+    """The UTC minute a moment falls in (the rollup key)."""
+    return moment.astimezone(UTC).replace(second=0, microsecond=0)
+
+
+def mention_counts(mentions: QuerySet[Mention]) -> dict[str, int]:
+    """Counts of a set of mentions, as MinuteRollup stores them (METRICS.md §4 mentions / answered / answered
+    within 1 h, §6 complaints and sentiment labels)."""
+    row = mentions.aggregate(**_count_expressions())
+    return {field: row[f"n_{field}"] or 0 for field in COUNT_FIELDS}
+
+
+def _count_expressions() -> dict:
+    # Prefixed aliases: an alias named like a field ("answered") would shadow it inside the filters.
+    return {
+        "n_mentions": Count("id"),
+        "n_answered": Count("id", filter=Q(answered=True)),
+        "n_answered_within_1h": Count("id", filter=Q(answered=True, frt_seconds__lte=ONE_HOUR_S)),
+        "n_complaints": Count("id", filter=Q(complaint=True)),
+        "n_positive": Count("id", filter=Q(sentiment_label="positive")),
+        "n_negative": Count("id", filter=Q(sentiment_label="negative")),
+    }
+
+
+def _runs(minutes: list[dt.datetime], gap: dt.timedelta = dt.timedelta(hours=1)) -> list[tuple]:
+    """Group sorted minutes into [first, last] runs so a sparse set does not scan the hours between them."""
+    runs: list[list[dt.datetime]] = []
+    for minute in minutes:
+        if runs and minute - runs[-1][1] <= gap:
+            runs[-1][1] = minute
+        else:
+            runs.append([minute, minute])
+    return [(first, last) for first, last in runs]
+
+
+@transaction.atomic
+def rollups_refresh(*, brand_ids_minutes: Iterable[tuple[int, dt.datetime]]) -> int:
+    """Recompute the MinuteRollup rows of these (brand id, moment) pairs from Mention rows; returns rows written.
+
+    Moments are truncated to their UTC minute, so callers pass mention.created_at as it is. Minutes left
+    without mentions lose their row. Cost: one grouped query per brand and run of nearby minutes.
+    """
+    by_brand: dict[int, set[dt.datetime]] = {}
+    for brand_id, moment in brand_ids_minutes:
+        by_brand.setdefault(brand_id, set()).add(minute_of(moment))
+    written = 0
+    for brand_id, minutes in by_brand.items():
+        for first, last in _runs(sorted(minutes)):
+            written += _refresh_range(brand_id=brand_id, start=first, end=last + ONE_MINUTE, only=minutes)
+    return written
+
+
+def rollups_rebuild(*, brand_id: int, start: dt.datetime | None = None, end: dt.datetime | None = None) -> int:
+    """Recompute every minute of one brand in [start, end) (whole history when open): backfills and benches."""
+    mentions = Mention.objects.filter(brand_id=brand_id)
+    if start is None or end is None:
+        bounds = mentions.aggregate(first=Min("created_at"), last=Max("created_at"))
+        if bounds["first"] is None:
+            MinuteRollup.objects.filter(brand_id=brand_id).delete()
+            return 0
+        start = start or bounds["first"]
+        end = end or bounds["last"] + ONE_MINUTE
+    with transaction.atomic():
+        return _refresh_range(brand_id=brand_id, start=minute_of(start), end=minute_of(end) + ONE_MINUTE, only=None)
+
+
+def _refresh_range(*, brand_id: int, start: dt.datetime, end: dt.datetime, only: set[dt.datetime] | None) -> int:
+    rows = (
+        Mention.objects.filter(brand_id=brand_id, created_at__gte=start, created_at__lt=end)
+        .annotate(m=TruncMinute("created_at", tzinfo=UTC))
+        .values("m")
+        .annotate(**_count_expressions())
+        .order_by()
+    )
+    fresh = []
+    for row in rows:
+        minute = minute_of(row["m"])
+        if only is not None and minute not in only:
+            continue
+        fresh.append(MinuteRollup(brand_id=brand_id, minute=minute, **{f: row[f"n_{f}"] for f in COUNT_FIELDS}))
+    stale = MinuteRollup.objects.filter(brand_id=brand_id, minute__gte=start, minute__lt=end)
+    if only is None:
+        stale.delete()  # a rebuild rewrites the whole range
+    else:
+        stale.filter(minute__in=list(only)).exclude(minute__in=[r.minute for r in fresh]).delete()
+    if fresh:
+        MinuteRollup.objects.bulk_create(
+            fresh, batch_size=2000, update_conflicts=True, unique_fields=["brand", "minute"],
+            update_fields=list(COUNT_FIELDS),
+        )
+    return len(fresh)

@@ -1,0 +1,66 @@
+"""The board's headline figures on a hand-built outage, worked out from METRICS.md §4 and §5."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from incidents.models import Incident
+from incidents.selectors import board_tiles, incident_figures
+
+from .conftest import END, START, at, official
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_measures_time_to_acknowledge_from_the_first_outage_related_post(outage):
+    figures = incident_figures(incident=outage, now=END + dt.timedelta(days=1))
+    # 10:05 is promotional, so the 10:12 apology (a reply) acknowledges; the 10:30 broadcast is the first update.
+    assert figures["tta_s"] == 12 * 60
+    assert figures["first_update_s"] == 30 * 60
+
+
+def test_it_counts_the_longest_silence_up_to_the_window_end(outage):
+    figures = incident_figures(incident=outage, now=END + dt.timedelta(days=1))
+    # Broadcasts at 10:05, 10:30, 11:00; from 11:00 to the 12:00 end is the longest gap.
+    assert figures["longest_silence_s"] == 3600
+
+
+def test_it_counts_the_longest_silence_from_the_start(brand):
+    official(brand, at(11, 10))
+    incident = Incident.objects.create(brand=brand, title="Quiet start", started_at=START, ended_at=at(11, 30))
+    assert incident_figures(incident=incident, now=END)["longest_silence_s"] == 70 * 60
+
+
+def test_it_flags_promotional_broadcasts_inside_the_window_as_off_message(outage):
+    assert incident_figures(incident=outage, now=END)["off_message_count"] == 1
+
+
+def test_it_aggregates_only_mentions_created_inside_the_window(outage):
+    f = incident_figures(incident=outage, now=END + dt.timedelta(hours=1))
+    assert (f["mentions"], f["answered"], f["unanswered"]) == (3, 2, 1)
+    assert f["reply_rate"] == pytest.approx(2 / 3)
+    assert f["median_frt_s"] == pytest.approx((630 + 4200) / 2)
+    assert f["p90_frt_s"] == pytest.approx(630 + 0.9 * (4200 - 630))
+    assert f["answered_within_1h"] == pytest.approx(1 / 3)
+    assert f["net_sentiment"] == pytest.approx((1 - 2) / 3)
+    assert f["oldest_unanswered_wait_s"] == (END + dt.timedelta(hours=1) - at(10, 2, 10)).total_seconds()
+
+
+def test_it_counts_mentions_exactly_when_the_window_starts_mid_minute(outage):
+    outage.started_at = at(10, 1, 45)  # the 10:01:30 mention falls outside, the 10:02:10 one inside
+    f = incident_figures(incident=outage, now=END)
+    assert (f["mentions"], f["answered"]) == (2, 1)
+
+
+def test_it_says_how_long_an_unacknowledged_outage_has_gone_on(brand):
+    incident = Incident.objects.create(brand=brand, title="Silent", started_at=START)
+    tiles = {t["key"]: t for t in board_tiles(incident=incident, now=START + dt.timedelta(hours=3, minutes=12))}
+    assert tiles["tta"]["value"] == "not acknowledged — 3 h 12 min so far"
+    assert tiles["reply_rate"]["value"] == "—"  # no mentions: no value, never 0
+
+
+def test_it_splits_volume_into_before_during_and_after_phases(outage):
+    phases = incident_figures(incident=outage, now=END + dt.timedelta(days=10))["phases"]
+    assert [phases[p]["mentions"] for p in ("before", "during", "after")] == [1, 3, 1]
+    assert phases["after"]["end"] == END + dt.timedelta(days=7)
