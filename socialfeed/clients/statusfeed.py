@@ -30,7 +30,8 @@ MAX_BYTES = 5 * 1024 * 1024  # a status page feed is small; anything bigger is n
 
 def _entry_time(entry: Any) -> datetime | None:
     for key in ("updated_parsed", "published_parsed", "created_parsed"):
-        value = entry.get(key)
+        # dict.get: FeedParserDict.get maps updated -> published with a deprecation warning.
+        value = dict.get(entry, key)
         if value:
             return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
     return None
@@ -41,8 +42,8 @@ def entry_to_post(entry: Any, *, feed_url: str, feed_title: str) -> NormalisedPo
     platform_id = str(entry.get("id") or entry.get("link") or "")
     created = None
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        if entry.get(key):
-            created = datetime.fromtimestamp(calendar.timegm(entry[key]), tz=UTC)
+        if dict.get(entry, key):
+            created = datetime.fromtimestamp(calendar.timegm(dict.get(entry, key)), tz=UTC)
             break
     if not platform_id or created is None:
         return None
