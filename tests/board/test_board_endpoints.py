@@ -1,0 +1,107 @@
+"""The board page and its JSON endpoints: Chart.js shape, every bucket present, other teams' incidents hidden."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from incidents.models import Incident
+
+from .conftest import END, START, at
+
+pytestmark = pytest.mark.django_db
+
+
+def _json(client, name, incident, **kwargs):
+    response = client.get(reverse(f"incidents:{name}", kwargs={"pk": incident.pk, **kwargs}))
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_it_shows_the_board_with_tiles_and_queue(comms_client, outage):
+    response = comms_client.get(reverse("incidents:board", kwargs={"pk": outage.pk}))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "12 min" in body  # time to acknowledge
+    assert "still down" in body  # the unanswered mention waits in the queue
+    assert "Europe/Paris" in body
+    assert " style=" not in body and "<script>" not in body  # the CSP forbids inline code
+
+
+def test_it_fills_every_minute_of_the_volume_chart(comms_client, outage):
+    data = _json(comms_client, "board_chart", outage, chart="volume")
+    minutes = (END - START) / dt.timedelta(minutes=1) + 2 * 120  # the window and two hours either side
+    assert len(data["labels"]) == minutes
+    assert all(len(d["data"]) == minutes for d in data["datasets"])
+    assert sum(data["datasets"][0]["data"]) == 5  # 09:30, three in the window, 12:00
+    assert data["labels"][120] == "11:00"  # 10:00 UTC is 11:00 in Paris
+    assert data["phases"]["during"] == {"from": 120, "to": 240, "label": "outage window"}
+
+
+def test_it_gives_frt_per_15_minutes_with_gaps_as_null(comms_client, outage):
+    data = _json(comms_client, "board_chart", outage, chart="frt")
+    assert len(data["labels"]) == 8
+    median, p90, within = (d["data"] for d in data["datasets"])
+    assert median[0] == pytest.approx(630 / 60, abs=0.05)  # 10:00-10:15: one answered mention
+    assert median[1] is None and within[1] is None  # 10:15-10:30: nothing, but the bucket is there
+    assert within[0] == 50.0  # 10:00-10:15: one of two answered within 1 h
+    assert median[2] == pytest.approx(70.0)  # 10:40 answered after 4200 s
+
+
+def test_it_gives_net_sentiment_of_customers_and_official_posts(comms_client, outage):
+    data = _json(comms_client, "board_chart", outage, chart="tone")
+    customers, official = (d["data"] for d in data["datasets"])
+    assert customers[0] == -1.0  # two negative mentions
+    assert customers[2] == 1.0
+    assert official[0] == 0.0  # neutral posts: net zero, not missing
+
+
+def test_it_flags_off_message_posts_on_the_official_timeline(comms_client, outage):
+    data = _json(comms_client, "board_chart", outage, chart="official")
+    by_label = {d["label"]: d["data"] for d in data["datasets"]}
+    assert len(by_label["Promotional"]) == 1
+    assert len(by_label["Off-message (promotional during the outage)"]) == 1
+    assert by_label["Apology"][0]["x"] == "11:12"
+
+
+def test_it_serves_tiles_and_queue_in_one_live_payload(comms_client, outage):
+    data = _json(comms_client, "board_live", outage)
+    tiles = {t["key"]: t["value"] for t in data["tiles"]}
+    assert tiles["reply_rate"] == "67 %"
+    assert tiles["longest_silence"] == "1 h"
+    assert [q["author"] for q in data["queue"]] and data["queue"][0]["complaint"] is True
+
+
+def test_it_hides_another_teams_incident(client, make_user, make_brand, outage):
+    from incidents.models import Team
+
+    other_team = Team.objects.create(name="Volta comms")
+    other = make_brand(name="Volta Energie", slug="volta", team=other_team)
+    theirs = Incident.objects.create(brand=other, title="Blackout", started_at=START, ended_at=END)
+    client.force_login(make_user(username="vera", role="comms", teams=["Volta comms"]))
+    for name, kwargs in (("board", {}), ("board_live", {}), ("board_chart", {"chart": "volume"}), ("edit", {})):
+        assert client.get(reverse(f"incidents:{name}", kwargs={"pk": outage.pk, **kwargs})).status_code == 404
+    assert client.get(reverse("incidents:board", kwargs={"pk": theirs.pk})).status_code == 200
+
+
+def test_it_lets_comms_add_a_note_and_move_the_status(comms_client, outage):
+    url = reverse("incidents:event", kwargs={"pk": outage.pk})
+    comms_client.post(url, {"text": "Engineers found the faulty router", "status": "identified"})
+    outage.refresh_from_db()
+    assert outage.status == "identified"
+    board = comms_client.get(reverse("incidents:board", kwargs={"pk": outage.pk})).content.decode()
+    assert "Engineers found the faulty router" in board
+
+
+def test_it_refuses_notes_from_readers(client, make_user, outage):
+    client.force_login(make_user(username="max", role="manager", teams=["Ondine comms"]))
+    response = client.post(reverse("incidents:event", kwargs={"pk": outage.pk}), {"text": "hi"})
+    assert response.status_code == 403
+    assert not outage.events.exists()
+
+
+def test_it_shows_an_ongoing_incident_up_to_now(comms_client, brand):
+    incident = Incident.objects.create(brand=brand, title="Now", started_at=at(10, 0).replace(year=2020))
+    data = _json(comms_client, "board_chart", incident, chart="volume")
+    assert len(data["labels"]) <= 3 * 24 * 60  # a long outage shows its last three days per minute
