@@ -333,13 +333,19 @@ def _groups_with_mentions(*, platform: str, triples: set[tuple[str, str]]) -> se
         return set()
     groups: set[GroupKey] = set()
     conversations = {c for c, _ in triples}
-    authors = {a for _, a in triples}
     for chunk in _chunks(sorted(conversations), 500):
-        rows = Mention.objects.filter(
-            post__platform=platform, post__conversation_id__in=chunk, post__author_id__in=list(authors)
-        ).values_list("brand_id", "post__conversation_id", "post__author_id").distinct()
-        for brand_id, conv, author in rows:
-            if (conv, author) in triples:
+        # Posts first, through their (platform, conversation, author) index; then their mentions by post id.
+        posts = {
+            pk: (conv, author)
+            # Filtering authors in Python: an IN list on both columns makes SQLite's planner scan the table.
+            for pk, conv, author in Post.objects.filter(
+                platform=platform, conversation_id__in=chunk
+            ).values_list("id", "conversation_id", "author_id")
+            if (conv, author) in triples
+        }
+        for ids in _chunks(list(posts), 1000):
+            for post_id, brand_id in Mention.objects.filter(post_id__in=ids).values_list("post_id", "brand_id"):
+                conv, author = posts[post_id]
                 groups.add((brand_id, platform, conv, author))
     return groups
 
@@ -370,10 +376,9 @@ def _recompute_chunk(*, platform: str, keys: set[GroupKey]) -> list[Mention]:
     conv_author = {(k[2], k[3]) for k in keys}
     brand_ids = {k[0] for k in keys}
     conversations = list({c for c, _ in conv_author})
-    authors = list({a for _, a in conv_author})
     author_posts: dict[tuple[str, str], list[tuple[datetime, str]]] = defaultdict(list)
     for conv, author, created, pid in Post.objects.filter(
-            platform=platform, conversation_id__in=conversations, author_id__in=authors
+            platform=platform, conversation_id__in=conversations
     ).values_list("conversation_id", "author_id", "created_at", "platform_id"):
         if (conv, author) in conv_author:
             author_posts[(conv, author)].append((created, pid))
@@ -389,7 +394,6 @@ def _recompute_chunk(*, platform: str, keys: set[GroupKey]) -> list[Mention]:
     changed = []
     mentions = Mention.objects.filter(
         brand_id__in=brand_ids, post__platform=platform, post__conversation_id__in=conversations,
-        post__author_id__in=authors,
     ).select_related("post").only(
         "id", "brand_id", "created_at", "first_response_id", "first_response_at", "frt_seconds", "answered",
         "post__conversation_id", "post__author_id", "post__created_at",
