@@ -1,5 +1,9 @@
 from django.urls import path
 
+from . import views
+
 app_name = "socialfeed"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("sources/", views.sources, name="sources"),
+]
