@@ -206,3 +206,33 @@ def test_it_ignores_disabled_and_deleted_sources(feed_server, make_feed_source):
     assert sources_due(now=timezone.now()) == []
     assert source_poll(source_id=source.pk + 1000).status == PollStatus.GONE
     assert server.requests == 0
+
+
+def test_it_pauses_without_fetching_when_redis_is_unreachable(feed_server, make_feed_source, settings, caplog):
+    server = feed_server()
+    server.add_entries(1)
+    source = make_feed_source(server.url)
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there: Redis is down
+
+    outcome = source_poll(source_id=source.pk)
+
+    assert outcome.status == PollStatus.PAUSED
+    assert server.requests == 0 and Post.objects.count() == 0
+    assert "polling paused for source" in caplog.text
+    source.refresh_from_db()
+    assert source.consecutive_failures == 0 and source.cursor == ""
+
+
+def test_a_stale_poll_cannot_move_the_cursor_back(feed_server, make_feed_source):
+    from socialfeed.polling import _cursor_advance
+
+    server = feed_server()
+    server.add_entries(2)
+    source = make_feed_source(server.url)
+    stale = Source.objects.get(pk=source.pk)  # a slow worker read the source before anyone polled it
+    source_poll(source_id=source.pk)
+
+    kept = _cursor_advance(source=stale, new_cursor="2024-03-04T09:10:00Z")
+
+    source.refresh_from_db()
+    assert kept == source.cursor == server.newest_cursor
