@@ -40,9 +40,13 @@ class ExportFilters:
     end: datetime | None = None
     incident: int | None = None
     platform: str = ""
+    # The calendar days given, when from/to were plain dates: brand weeks are then chosen by day, not instant.
+    first_day: date | None = None
+    last_day: date | None = None
 
     def as_audit(self) -> dict:
         data = asdict(self)
+        del data["first_day"], data["last_day"]
         for key in ("start", "end"):
             data[key] = data[key].isoformat() if data[key] else None
         return {k: v for k, v in data.items() if v not in (None, "")}
@@ -52,15 +56,26 @@ def parse_moment(value: str | None, *, end: bool = False) -> datetime | None:
     """An ISO 8601 date or date-time. A date alone is UTC midnight; as an end it includes that whole day."""
     if not value:
         return None
-    moment = parse_datetime(value)
-    if moment is None:
-        day = parse_date(value)
-        if day is None:
-            raise ExportError(f"{value!r} is not an ISO 8601 date or date-time (2026-11-16 or 2026-11-16T08:00Z).")
+    value = value.strip()
+    try:
+        day = parse_date(value)  # a date alone (parse_datetime would take it too, as midnight)
+        moment = None if day else parse_datetime(value)
+    except ValueError:
+        day = moment = None
+    if day is not None:
         moment = datetime.combine(day + timedelta(days=1) if end else day, time(0), tzinfo=UTC)
+    elif moment is None:
+        raise ExportError(f"{value!r} is not an ISO 8601 date or date-time (2026-11-16 or 2026-11-16T08:00Z).")
     if timezone.is_naive(moment):
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
+
+
+def _plain_date(value: str | None) -> date | None:
+    try:
+        return parse_date(value.strip()) if value else None
+    except ValueError:
+        return None
 
 
 def filters_from(params) -> ExportFilters:
@@ -72,6 +87,8 @@ def filters_from(params) -> ExportFilters:
         except ValueError:
             raise ExportError(f"{incident!r} is not an incident number.") from None
     return ExportFilters(
+        first_day=_plain_date(params.get("from")),
+        last_day=_plain_date(params.get("to")),
         brand=params.get("brand", "") or "",
         start=parse_moment(params.get("from")),
         end=parse_moment(params.get("to"), end=True),
@@ -364,16 +381,25 @@ BRAND_WEEK_COLUMNS = (
 def brand_week_rows(*, brands: list[Brand], filters: ExportFilters, now: datetime) -> Iterator[tuple]:
     """The weekly summary table: one row per brand and ISO week in the brand's time zone (METRICS.md §4, §6).
 
-    Weeks run from the one holding ``from`` to the one holding ``to`` (default: the last 8 complete weeks).
+    Weeks run from the one holding ``from`` to the one holding ``to`` (default: the last 8 complete weeks); plain
+    dates name calendar days, date-times are placed in the brand's time zone.
     """
     from . import reports
 
     for brand in brands:
         zone = brand.zone
-        last = reports.week_containing(moment=filters.end - timedelta(microseconds=1), zone=zone) if filters.end \
-            else reports.last_complete_week(now=now, zone=zone)
-        first = reports.week_containing(moment=filters.start, zone=zone) if filters.start \
-            else reports.week_shift(last, -(reports.TREND_WEEKS - 1))
+        if filters.last_day:
+            last = reports.week_label(filters.last_day)
+        elif filters.end:
+            last = reports.week_containing(moment=filters.end - timedelta(microseconds=1), zone=zone)
+        else:
+            last = reports.last_complete_week(now=now, zone=zone)
+        if filters.first_day:
+            first = reports.week_label(filters.first_day)
+        elif filters.start:
+            first = reports.week_containing(moment=filters.start, zone=zone)
+        else:
+            first = reports.week_shift(last, -(reports.TREND_WEEKS - 1))
         for bw in reports.brand_history(brand=brand, first=first, last=last, as_of=now):
             yield (
                 brand.slug, bw.week, bw.zone, bw.start_local.isoformat(), bw.end_local.isoformat(), bw.mentions,

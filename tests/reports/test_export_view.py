@@ -98,7 +98,7 @@ def test_it_neutralises_cells_a_spreadsheet_would_run_as_a_formula(client, world
     assert rows["f3"]["text"] == "'-2 @ondine_mobile"
     assert rows["f4"]["text"] == "'@ondine_mobile help"
     assert rows["f4"]["author_handle"] == "'@evil"
-    assert rows["2"]["text"].startswith("@") is False
+    assert rows["2"]["text"] == "'@ondine_mobile =HYPERLINK(\"http://evil.example\",\"click\") still no signal"
 
 
 def test_it_keeps_the_pages_filters(client, world):
