@@ -105,3 +105,11 @@ def test_it_shows_an_ongoing_incident_up_to_now(comms_client, brand):
     incident = Incident.objects.create(brand=brand, title="Now", started_at=at(10, 0).replace(year=2020))
     data = _json(comms_client, "board_chart", incident, chart="volume")
     assert len(data["labels"]) <= 3 * 24 * 60  # a long outage shows its last three days per minute
+
+
+def test_it_speaks_french_when_the_browser_asks(comms_client, outage):
+    url = reverse("incidents:board_live", kwargs={"pk": outage.pk})
+    data = comms_client.get(url, headers={"accept-language": "fr"}).json()
+    tiles = {t["key"]: t for t in data["tiles"]}
+    assert tiles["tta"]["label"] == "Délai de reconnaissance"
+    assert tiles["longest_silence"]["value"] == "1 h"

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import translation
 
 from incidents.models import Incident
 from incidents.selectors import board_tiles, incident_figures
@@ -55,7 +56,8 @@ def test_it_counts_mentions_exactly_when_the_window_starts_mid_minute(outage):
 
 def test_it_says_how_long_an_unacknowledged_outage_has_gone_on(brand):
     incident = Incident.objects.create(brand=brand, title="Silent", started_at=START)
-    tiles = {t["key"]: t for t in board_tiles(incident=incident, now=START + dt.timedelta(hours=3, minutes=12))}
+    with translation.override("en"):
+        tiles = {t["key"]: t for t in board_tiles(incident=incident, now=START + dt.timedelta(hours=3, minutes=12))}
     assert tiles["tta"]["value"] == "not acknowledged — 3 h 12 min so far"
     assert tiles["reply_rate"]["value"] == "—"  # no mentions: no value, never 0
 
