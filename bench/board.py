@@ -5,9 +5,9 @@ million mentions take seconds), rebuilds the per-minute rollups, then times each
 test client (views, middleware and JSON included) next to the same figure computed by a plain aggregate over the
 posts table in the same run. Aim: p95 under 50 ms at 1M mentions.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/hotline_bench .venv/bin/python bench/board.py --sizes 100000,1000000
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/hotline_board_bench .venv/bin/python bench/board.py --sizes 100000,1000000
 
-The database named in DATABASE_URL (default hotline_bench) is created if missing and its posts are replaced:
+The database named in DATABASE_URL (default hotline_board_bench) is created if missing and its posts are replaced:
 never point it at a database you care about.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/hotline_bench"
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/hotline_board_bench"
 WINDOW = dt.timedelta(hours=6)
 START = dt.datetime(2025, 3, 4, 8, 0, tzinfo=dt.UTC)
 
