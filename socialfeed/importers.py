@@ -216,8 +216,6 @@ def read_x_jsonl(path: Path) -> Iterator[Row]:
             try:
                 if not isinstance(tweet, dict) or not str(tweet.get("id", "")).isdigit():
                     raise ValueError(f"tweet id {tweet.get('id') if isinstance(tweet, dict) else tweet!r} is not an id")
-                if "created_at" not in tweet:
-                    raise ValueError(f"tweet {tweet['id']} has no created_at (ask for tweet.fields=created_at)")
                 yield Row(line, post=tweet_to_post(tweet, users))
             except (ValueError, KeyError, TypeError) as exc:
                 yield Row(line, rejected=Rejected(line, str(exc)))
