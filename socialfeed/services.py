@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from socialfeed import tone
@@ -152,7 +153,8 @@ def _ingest_platform(*, platform: str, posts: dict[str, NormalisedPost], source:
         Mention.objects.bulk_create(new_mentions, batch_size=1000, ignore_conflicts=True)
         result.mentions_created += len(new_mentions)
     if source is not None and fresh:
-        Source.objects.filter(pk=source.pk).update(posts_stored=source.posts_stored + len(fresh))
+        # F(): two workers storing for one source must not overwrite each other's counts.
+        Source.objects.filter(pk=source.pk).update(posts_stored=F("posts_stored") + len(fresh))
 
     # Every group the arrivals can change: groups of the arriving posts' authors in their conversations, and
     # groups of the posts the arriving official replies answer.
