@@ -75,14 +75,14 @@ def sources_due(*, now: datetime) -> list[int]:
     candidates = (
         Source.objects.filter(enabled=True, error_is_permanent=False)
         .filter(Q(rate_limited_until__isnull=True) | Q(rate_limited_until__lte=now))
-        .values_list("id", "platform", "interval_seconds", "consecutive_failures", "last_polled_at")
+        .values_list("id", "platform", "kind", "interval_seconds", "consecutive_failures", "last_polled_at")
     )
     configured: dict[str, bool] = {}
     claimed: list[int] = []
-    for source_id, platform, interval, failures, last_polled_at in candidates:
+    for source_id, platform, kind, interval, failures, last_polled_at in candidates:
         if platform not in configured:
             configured[platform] = configuration_status(platform)[0]
-        if not configured[platform]:
+        if not configured[platform] and kind != Source.Kind.REPLAY:  # the demo replay needs no credentials
             continue  # shown as "not configured" on the sources page; polling it would only log the same thing
         threshold = now - timedelta(seconds=interval * 2 ** min(failures, MAX_BACKOFF_DOUBLINGS))
         if last_polled_at is not None and last_polled_at > threshold:

@@ -28,6 +28,7 @@ from socialfeed import tone
 from socialfeed.matching import BrandDirectory
 from socialfeed.models import Mention, Post, Source
 from socialfeed.normalised import NormalisedPost
+from socialfeed.rollups import rollups_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -86,14 +87,18 @@ def _ingest_batch(*, batch: dict[tuple[str, str], NormalisedPost], source: Sourc
     for (platform, platform_id), post in batch.items():
         by_platform[platform][platform_id] = post
     affected: set[GroupKey] = set()
+    touched: set[tuple[int, datetime]] = set()  # (brand, created_at) of mentions created or changed
     for platform, posts in by_platform.items():
         affected |= _ingest_platform(platform=platform, posts=posts, source=source, directory=directory,
-                                     result=result)
-    _groups_recompute(affected)
+                                     result=result, touched=touched)
+    _groups_recompute(affected, touched=touched)
+    # The board's per-minute rollups follow the mentions in the same transaction, so they never disagree.
+    rollups_refresh(brand_ids_minutes=touched)
 
 
 def _ingest_platform(*, platform: str, posts: dict[str, NormalisedPost], source: Source | None,
-                     directory: BrandDirectory, result: IngestResult) -> set[GroupKey]:
+                     directory: BrandDirectory, result: IngestResult,
+                     touched: set[tuple[int, datetime]]) -> set[GroupKey]:
     existing = {
         p.platform_id: p
         for p in Post.objects.filter(platform=platform, platform_id__in=list(posts)).only(*_MATCH_FIELDS)
@@ -152,6 +157,7 @@ def _ingest_platform(*, platform: str, posts: dict[str, NormalisedPost], source:
     if new_mentions:
         Mention.objects.bulk_create(new_mentions, batch_size=1000, ignore_conflicts=True)
         result.mentions_created += len(new_mentions)
+        touched.update((m.brand_id, m.created_at) for m in new_mentions)
     if source is not None and fresh:
         # F(): two workers storing for one source must not overwrite each other's counts.
         Source.objects.filter(pk=source.pk).update(posts_stored=F("posts_stored") + len(fresh))
@@ -352,7 +358,7 @@ def _groups_with_mentions(*, platform: str, triples: set[tuple[str, str]]) -> se
     return groups
 
 
-def _groups_recompute(groups: set[GroupKey]) -> int:
+def _groups_recompute(groups: set[GroupKey], *, touched: set[tuple[int, datetime]] | None = None) -> int:
     """METRICS.md §3 first response, recomputed for whole groups. Returns how many mentions changed.
 
     For a mention M of brand B, the responses are B's official replies created at or after M that reply to a
@@ -371,6 +377,8 @@ def _groups_recompute(groups: set[GroupKey]) -> int:
     if changed:
         Mention.objects.bulk_update(changed, ["first_response", "first_response_at", "frt_seconds", "answered"],
                                     batch_size=1000)
+        if touched is not None:
+            touched.update((m.brand_id, m.created_at) for m in changed)
     return len(changed)
 
 
@@ -451,7 +459,9 @@ def responses_recompute(*, brand_ids: Iterable[int] | None = None, progress=None
     ordered = sorted(keys)
     for chunk in _chunks(ordered, 300):
         with transaction.atomic():
-            changed += _groups_recompute(set(chunk))
+            touched: set[tuple[int, datetime]] = set()
+            changed += _groups_recompute(set(chunk), touched=touched)
+            rollups_refresh(brand_ids_minutes=touched)
         if progress:
             progress(len(chunk))
     return changed
@@ -479,8 +489,10 @@ def mentions_rescan(*, brand_ids: Iterable[int] | None = None) -> int:
                     new = [m for m in new if m.brand_id in wanted]
                 Mention.objects.bulk_create(new, ignore_conflicts=True)
                 created += len(new)
+                touched = {(m.brand_id, m.created_at) for m in new}
                 _groups_recompute(_groups_with_mentions(
-                    platform=platform, triples={(b.conversation_id, b.author_id) for b in batch}))
+                    platform=platform, triples={(b.conversation_id, b.author_id) for b in batch}), touched=touched)
+                rollups_refresh(brand_ids_minutes=touched)
     return created
 
 

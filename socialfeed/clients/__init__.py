@@ -25,6 +25,10 @@ __all__ = ["FetchResult", "NotConfigured", "SourceError", "client_for", "configu
 
 def client_for(source: Source) -> PlatformClient:
     """The client for ``source.platform``; raises NotConfigured (with what it needs) before any network call."""
+    if source.kind == "replay":  # the demo scenario, played back in real time: needs no credentials
+        from socialfeed.clients.replay import ReplayClient
+
+        return ReplayClient()
     return client_for_platform(source.platform)
 
 
