@@ -9,7 +9,7 @@ from .base import ALLOWED_HOSTS, DATABASE_URL
 DEBUG = False
 
 SECRET_KEY = env_str("SECRET_KEY")
-if not SECRET_KEY or len(SECRET_KEY) < 50:
+if not SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
     raise ImproperlyConfigured("SECRET_KEY must be set to a random string of at least 50 characters in production.")
 if not env_str("ALLOWED_HOSTS"):
     raise ImproperlyConfigured("ALLOWED_HOSTS must name the host names Hotline answers to in production.")
@@ -18,6 +18,8 @@ if not DATABASE_URL.startswith(("postgres://", "postgresql://")):
 assert ALLOWED_HOSTS
 
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+# The container health check calls /healthz over plain HTTP on loopback.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
