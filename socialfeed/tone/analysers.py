@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,6 +32,33 @@ def _language(text: str, lang_hint: str) -> str:
     return normalise_hint(lang_hint) or detect_language(text)
 
 
+# Emoji are rare in the labelled tweets (2015-era), so the model barely learnt them; these carry a clear
+# polarity in customer posts and are added as a fixed nudge to the model's scores (one emoji = one logit).
+_EMOJI_POLARITY = {
+    **dict.fromkeys("😡🤬😠😤😞😟😢😭😩😫🙄👎💩😒😔😣😖🤦😑😐🤮🤢💔", -1.0),
+    **dict.fromkeys("😀😃😄😁😊🙂😍🥰😘👍👏🙏🎉❤💙💚💛💜🧡🤩😎✅🥳💯", 1.0),
+}
+# Sarcasm markers that invert an otherwise "positive" thank-you.
+_SARCASM_PHRASES = ("thanks for nothing", "thanks a lot for nothing", "merci pour rien", "merci pour tout... pas",
+                    "great job again", "well done again", "bravo encore", "yeah right")
+
+
+def _lexicon_nudge(text: str) -> tuple[float, float]:
+    """(negative, positive) logit nudges from emoji and sarcasm markers."""
+    neg = pos = 0.0
+    for char in text:
+        polarity = _EMOJI_POLARITY.get(char)
+        if polarity is not None:
+            if polarity < 0:
+                neg -= polarity
+            else:
+                pos += polarity
+    lowered = text.lower()
+    if any(phrase in lowered for phrase in _SARCASM_PHRASES):
+        return 8.0, 0.0
+    return min(neg, 3.0), min(pos, 3.0)
+
+
 class LinearToneAnalyser:
     """Multinomial logistic regression over words, negation-marked words, word pairs and character n-grams,
     trained by ``manage.py train_tone`` on English and French labelled tweets (see socialfeed/tone/training.py).
@@ -49,25 +77,26 @@ class LinearToneAnalyser:
 
     def probabilities(self, text: str, lang: str = "") -> tuple[float, float, float] | None:
         """Class probabilities (negative, neutral, positive), or None when the model knows no feature of it."""
-        counts: dict[str, int] = {}
-        for feature in post_features(text, lang):
-            counts[feature] = counts.get(feature, 0) + 1
+        counts = Counter(post_features(text, lang))
         weights = self._weights
-        neg, neu, pos = self._bias
-        known = 0
+        shared = counts.keys() & weights.keys()
+        neg = neu = pos = 0.0
+        for feature in shared:
+            count = counts[feature]
+            w = weights[feature]
+            neg += w[0] * count
+            neu += w[1] * count
+            pos += w[2] * count
         # Features are L2-normalised counts, as in training (socialfeed/tone/training.py).
         norm = math.sqrt(sum(c * c for c in counts.values())) or 1.0
-        for feature, count in counts.items():
-            w = weights.get(feature)
-            if w is not None:
-                value = count / norm
-                neg += w[0] * value
-                neu += w[1] * value
-                pos += w[2] * value
-                if feature[0] != "l":
-                    known += 1
-        if not known:
+        b_neg, b_neu, b_pos = self._bias
+        neg, neu, pos = b_neg + neg / norm, b_neu + neu / norm, b_pos + pos / norm
+        known = len(shared) - (("l:" + lang) in shared)
+        nudge_neg, nudge_pos = _lexicon_nudge(text)
+        if not known and not (nudge_neg or nudge_pos):
             return None
+        neg += nudge_neg
+        pos += nudge_pos
         top = max(neg, neu, pos)
         e_neg, e_neu, e_pos = math.exp(neg - top), math.exp(neu - top), math.exp(pos - top)
         total = e_neg + e_neu + e_pos

@@ -26,7 +26,8 @@ _RESOLUTION = _words(
     r"(?:est|sont) (?:de nouveau|à nouveau|a nouveau) (?:disponibles?|fonctionnel(?:le)?s?|opérationnel(?:le)?s?)",
     r"(?:service|connexion|réseau|reseau|situation|trafic|ligne)s?\s+(?:est|sont)\s+(?:désormais\s+|maintenant\s+)?(?:rétabli|retabli|revenu)e?s?",
     r"(?:rétabli|retabli|résolu|resolu|réparé|repare|corrigé|corrige)e?s?\b", r"retour à la normale", r"retour a la normale",
-    r"tout est rentré dans l'ordre", r"fin de l'incident", r"incident (?:est )?clos",
+    r"tout (?:est|soit) rentré dans l'ordre", r"fin de l'incident", r"incident (?:est )?clos",
+    r"(?:à|a) nouveau profiter", r"contains a fix", r"(?:refund|replacement) (?:was|has been) (?:actually )?(?:already )?(?:processed|issued|sent)",
 )
 _STATUS = _words(
     r"(?:we are|we're|we have been|teams? (?:are|is)|engineers? (?:are|is))\s+(?:currently\s+)?(?:aware|investigating|looking into|working on|working to)",
@@ -43,6 +44,9 @@ _STATUS = _words(
     r"investigations? (?:en cours|sont en cours)", r"intervention (?:en cours|prévue|prevue|programmée)",
     r"dysfonctionnements?", r"(?:coupure|panne)s? (?:en cours|générale|generale|réseau|reseau|sur|dans|à|a|affectant|touchant)",
     r"travaux", r"(?:nous|on) (?:vous )?tiendr(?:ons|a) informés?", r"(?:suivez|suivre) l'évolution",
+    r"pertes? de service", r"sans services?", r"working (?:hard )?to get you (?:on your way|playing|back)",
+    r"(?:departure|flight|train|service) is (?:being )?delayed", r"arrive (?:only )?\d+ minutes late",
+    r"(?:there has been|there have been|there are) no (?:issues|problems|outages)", r"(?:servers?|services?|systems?) (?:are|is) up (?:&amp;|&|and) running",
 )
 _WORKAROUND = _words(
     r"(?:try|trying|please try) (?:to |restarting|rebooting|resetting|signing|logging|clearing|reinstalling|updating|using|turning|power cycling)",
@@ -52,6 +56,7 @@ _WORKAROUND = _words(
     r"redémarr\w+", r"redemarr\w+", r"débranch\w+", r"debranch\w+", r"réinitialis\w+", r"reinitialis\w+",
     r"en attendant,? (?:vous pouvez|nous vous (?:invitons|conseillons))", r"solution de contournement",
     r"(?:essayez|essayer|tentez) (?:de |à nouveau|a nouveau)", r"videz le cache", r"mettez à jour", r"mise à jour de",
+    r"have you tried the (?:steps|suggestions|troubleshooting)", r"(?:for now,? )?let'?s try", r"for now,? (?:you can|try)",
 )
 _APOLOGY = _words(
     r"(?:we'?re|we are|i'?m|i am|so|very|really|truly|terribly)\s+sorry", r"sorry (?:to hear|about|for|that|we|you)",
@@ -70,11 +75,15 @@ _PROMOTIONAL = _words(
     r"(?:offre|forfait|promo)s? (?:spéciale?|speciale?|exclusive?|limitée?|limitee?)", r"(?:jeu[- ]concours|concours|à gagner|a gagner|tirage au sort)",
     r"(?:en exclusivité|en exclusivite|disponible dès|disponible des|nouveauté|nouveaute)s?", r"€\s*/\s*mois", r"euros? par mois",
     r"(?:inclus|incluse?s?) (?:dans|avec) (?:votre |l'offre |la )?(?:freebox|forfait|abonnement)", r"(?:rendez-vous|rdv) (?:sur|le|dès)",
+    r"(?:maintenant|désormais|desormais) (?:disponibles?|proposée?s?|activée?s?)", r"retrouvez désormais", r"\[nouveau\]",
+    r"nouveau chez", r"débarque", r"offerte? pendant", r"toutes nos offres", r"(?:sur|le) canal \d+", r"à suivre ce soir",
+    r"en 4k", r"notre boutique", r"\[événement\]", r"(?:réseau|reseau|espace abonné) (?:mobile )?évolue", r"pour bientôt",
+    r"nouvelle gamme", r"nouveau serveur", r"sort le grand jeu", r"we'?re launching", r"sign up here", r"be (?:the )?first to hear",
 )
 # A post asking the customer to act is support, never marketing, even when it names a product.
 _SUPPORT_CUES = _words(
     r"dm", r"direct message", r"send us", r"reach out", r"contact (?:us|our)", r"your (?:account|order|booking|device|issue|case)",
-    r"messagerie privée", r"messagerie privee", r"messenger", r"votre (?:demande|compte|ligne|dossier|incident|connexion)",
+    r"messagerie privée", r"messagerie privee", r"messenger", r"votre (?:demande|ligne|dossier|incident|connexion)",
     r"sorry", r"désolé", r"desole", r"panne", r"outage", r"issue", r"problème", r"probleme",
 )
 
