@@ -5,6 +5,7 @@ Plain functions; figures come from incidents.reports, rows from incidents.export
 from __future__ import annotations
 
 import zoneinfo
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -48,12 +49,14 @@ def week(request: HttpRequest) -> HttpResponse:
     rows = reports.weekly_summary(brands=brands, week=week, zone=zone)
     rows, sort = reports.league_sort(rows, sort=request.GET.get("sort", "brand"))
     start, end = reports.week_bounds(week=week, zone=zone)
+    monday = reports.week_monday(week)
     return render(request, "reports/week.html", {
         "rows": rows, "week": week, "zone": zone.key, "zones": _zone_choices(brands), "sort": sort,
         "start_local": start.astimezone(zone), "end_local": end.astimezone(zone),
         "previous_week": reports.week_shift(week, -1), "next_week": reports.week_shift(week, 1),
         "columns": _league_columns(sort), "can_export": can_export(request.user),
-        "export_query": urlencode({"from": start.isoformat(), "to": end.isoformat()}),
+        # Calendar days, not instants: each brand's weeks are counted in its own zone, the same ISO week for all.
+        "export_query": urlencode({"from": monday.isoformat(), "to": (monday + timedelta(days=6)).isoformat()}),
     })
 
 

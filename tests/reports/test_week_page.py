@@ -158,3 +158,18 @@ def test_it_counts_the_week_of_the_dst_change_in_the_brand_time_zone(client, mak
     assert reports.brand_weeks(brands=[brand], week="2026-W42", zone=PARIS)[0].mentions == 1
     assert reports.brand_weeks(brands=[brand], week="2026-W44", zone=PARIS)[0].mentions == 1
     assert Mention.objects.count() == 4
+
+
+def test_it_offers_the_weeks_table_as_csv_to_analysts_for_the_same_week(client, make_brand, make_user, conversation):
+    paris = make_brand(name="Ondine Mobile", handle="ondine_mobile", user_id="900")
+    tokyo = make_brand(name="Sakura Net", handle="sakura_net", user_id="902", time_zone="Asia/Tokyo")
+    analyst = make_user(username="ana", role="analyst", teams=["Telecom"])
+    from incidents.models import Team
+
+    Team.objects.get(name="Telecom").brands.add(paris, tokyo)
+    client.force_login(analyst)
+    html = client.get(reverse("reports:week"), {"week": WEEK, "tz": "Europe/Paris"}).content.decode()
+    link = re.search(r'href="(/reports/export/brand-weeks\.csv\?[^"]+)"', html).group(1).replace("&amp;", "&")
+    body = b"".join(client.get(link).streaming_content).decode()
+    weeks = {(line.split(",")[0], line.split(",")[1]) for line in body.splitlines()[1:]}
+    assert weeks == {("ondine-mobile", WEEK), ("sakura-net", WEEK)}
