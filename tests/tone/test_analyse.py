@@ -1,0 +1,67 @@
+"""The tone API ingestion calls on every post (METRICS.md §6)."""
+from __future__ import annotations
+
+from socialfeed.tone import ANALYSER_ID, analyse, categorise, is_complaint, label_for_score
+
+
+def test_it_reads_french_negation_as_negative():
+    assert analyse("ça ne marche pas").label == "negative"
+    assert analyse("pas terrible").label == "negative"
+    assert analyse("ça ne marche pas").lang == "fr"
+
+
+def test_it_reads_emoji_only_posts():
+    assert analyse("😡😡😡").label == "negative"
+    assert analyse("👍").label == "positive"
+
+
+def test_it_scores_empty_and_very_long_posts_without_failing():
+    empty = analyse("")
+    assert (empty.score, empty.label, empty.lang) == (0.0, "neutral", "")
+    long = analyse("My flight was cancelled and nobody answers the phone. " * 500)
+    assert long.label == "negative" and -1.0 <= long.score <= 1.0
+
+
+def test_it_handles_mixed_language_posts():
+    result = analyse("Merci pour rien, the wifi is down again et toujours rien depuis ce matin")
+    assert result.label == "negative"
+    assert result.lang in ("fr", "en", "")
+
+
+def test_it_scores_unsupported_languages_neutral_instead_of_guessing():
+    result = analyse("el servicio es muy malo y no funciona nada, estoy harto")
+    assert result.lang == "es" and result.label == "neutral"
+
+
+def test_it_labels_scores_by_the_metrics_band():
+    assert label_for_score(-0.06) == "negative"
+    assert label_for_score(0.05) == "neutral"
+    assert label_for_score(0.051) == "positive"
+    result = analyse("Thank you so much, great service!")
+    assert result.label == label_for_score(result.score) == "positive"
+
+
+def test_it_stores_the_analyser_with_its_version():
+    result = analyse("delayed again")
+    assert result.analyser == ANALYSER_ID == f"hotline-linear/{result.version}"
+
+
+def test_it_detects_complaints_in_english_and_french():
+    assert is_complaint("the app is down for everyone", label="neutral")
+    assert is_complaint("no signal since this morning", label="neutral")
+    assert is_complaint("panne fibre à Lyon, toujours rien", label="neutral", lang="fr")
+    assert is_complaint("la box ne marche pas", label="neutral", lang="fr")
+    assert is_complaint("worst airline ever", label="negative")
+    assert not is_complaint("download the new app, I love it", label="positive")
+    assert not is_complaint("joli panneau solaire", label="neutral", lang="fr")
+
+
+def test_it_categorises_clear_official_posts():
+    assert categorise("We're sorry to hear that, please DM us your order number") == "apology"
+    assert categorise("We are aware of an outage affecting customers in Leeds; engineers are working on it") == "status_update"
+    assert categorise("Une rupture de fibre engendre une interruption de service, une équipe est sur place") == "status_update"
+    assert categorise("Try restarting your router by unplugging it for 30 seconds") == "workaround"
+    assert categorise("The issue has now been resolved, thanks for your patience") == "resolution"
+    assert categorise("Le service est de nouveau disponible, tout est rentré dans l'ordre") == "resolution"
+    assert categorise("Découvrez la nouvelle offre Freebox, 9,99 €/mois pendant un an !") == "promotional"
+    assert categorise("Hi there, what is your account email?") == "other"

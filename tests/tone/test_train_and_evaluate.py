@@ -1,0 +1,39 @@
+"""train_tone rebuilds the committed model byte for byte; the default analyser beats VADER widely."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management import call_command
+
+from socialfeed.tone.analysers import MODEL_PATH, load_model, vader_analyser
+from socialfeed.tone.evaluation import category_table, official_posts, score_analyser
+from socialfeed.tone.training import airline_tweets
+
+
+def test_it_rebuilds_the_committed_model_byte_identical(shared_data: Path, tmp_path: Path):
+    out = tmp_path / "model.json"
+    call_command("train_tone", data=shared_data, out=out)
+    assert out.read_bytes() == MODEL_PATH.read_bytes()
+    assert MODEL_PATH.stat().st_size < 2_000_000
+
+
+def test_it_beats_vader_on_held_out_airline_tweets(shared_data: Path):
+    held_out = list(airline_tweets(shared_data, validation=True))
+    mine = score_analyser(load_model(), held_out)
+    theirs = score_analyser(vader_analyser(), held_out)
+    assert mine.macro_f1 > theirs.macro_f1 + 0.15
+
+
+def test_it_has_at_least_300_hand_labelled_official_posts_and_precise_promotional_flags():
+    posts = official_posts()
+    assert len(posts) >= 300
+    rows, _ = category_table(posts)
+    promotional = next(r for r in rows if r.category == "promotional")
+    assert promotional.precision is not None and promotional.precision >= 0.8
+
+
+def test_it_prints_default_and_vader_side_by_side(shared_data: Path, capsys):
+    call_command("evaluate_tone", data=shared_data)
+    out = capsys.readouterr().out
+    assert "UMSAB French val" in out and "vader/" in out and "hotline-linear/" in out
+    assert "promotional" in out
