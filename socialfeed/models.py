@@ -179,6 +179,9 @@ class MinuteRollup(models.Model):
     complaints = models.PositiveIntegerField(default=0)
     positive = models.PositiveIntegerField(default=0)
     negative = models.PositiveIntegerField(default=0)
+    # Answered mentions whose FRT is not a whole second: MinuteFrtCount cannot hold them exactly, so a window
+    # touching such a minute computes its quantiles from the mentions themselves.
+    answered_fractional = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["brand", "minute"]
@@ -186,3 +189,27 @@ class MinuteRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.brand_id}@{self.minute:%Y-%m-%d %H:%M}"
+
+
+class MinuteFrtCount(models.Model):
+    """How many answered mentions of one (brand, minute) have an FRT in one node of a 16-ary tree over whole
+    seconds (METRICS.md §4 median / p90 FRT), so exact quantiles of a window read O(minutes × 16 × levels).
+
+    ``level`` is a bit shift (16, 12, 8, 4, 0): the node of an FRT of s seconds at that level is s >> level, so
+    level 0 holds the exact second. Owned by socialfeed.rollups, recomputed from Mention rows like MinuteRollup.
+    """
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="+")
+    minute = models.DateTimeField()
+    level = models.PositiveSmallIntegerField()
+    node = models.BigIntegerField()
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["brand", "level", "minute", "node"], name="minute_frt_count_unique"),
+        ]
+        # The quantile descent asks for 16 sibling nodes over a range of minutes: one index probe per node,
+        # and ``count`` in the key makes it an index-only scan on every database.
+        indexes = [models.Index(fields=["brand", "level", "node", "minute", "count"],
+                                name="minute_frt_count_node_idx")]

@@ -1,25 +1,35 @@
-"""Per-brand, per-minute mention counts (MinuteRollup) so that the live board reads O(minutes), not O(posts).
+"""Per-brand, per-minute mention counts (MinuteRollup) and FRT trees (MinuteFrtCount) so that the live board
+reads O(minutes), not O(posts), and still shows exact METRICS.md §4 figures.
 
 Each row is *recomputed* from the Mention rows of its (brand, minute), never incremented: ingestion, a late
 first response, a replay or a re-run of the same batch all end in the same exact counts. Ingestion calls
 :func:`rollups_refresh` after each batch with the (brand, created_at) of every mention it created or changed.
+
+The FRT tree counts, per (brand, minute), the answered mentions whose whole-second FRT falls in each node of a
+16-ary tree (shifts 16, 12, 8, 4, 0): an exact quantile of any set of minutes walks down it reading 16 sibling
+counts per level (incidents.selectors.frt_quantiles). X, Mastodon and Bluesky timestamps are whole seconds, so
+FRTs are too; an FRT that is not is counted in MinuteRollup.answered_fractional and left out of the tree, and
+windows touching its minute are computed from the mentions instead.
 """
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable
 
 from django.db import transaction
 from django.db.models import Count, Max, Min, Q, QuerySet
 from django.db.models.functions import TruncMinute
 
-from socialfeed.models import Mention, MinuteRollup
+from socialfeed.models import Mention, MinuteFrtCount, MinuteRollup
 
 UTC = dt.UTC
 ONE_MINUTE = dt.timedelta(minutes=1)
 ONE_HOUR_S = 3600.0  # METRICS.md §4 "answered within T", default T = 1 hour
 
 COUNT_FIELDS = ("mentions", "answered", "answered_within_1h", "complaints", "positive", "negative")
+FRT_LEVELS = (16, 12, 8, 4, 0)  # bit shifts of the FRT tree, root first; each level splits a node in 16
+FRT_BRANCHING = 16
 
 
 def minute_of(moment: dt.datetime) -> dt.datetime:
@@ -81,6 +91,7 @@ def rollups_rebuild(*, brand_id: int, start: dt.datetime | None = None, end: dt.
         bounds = mentions.aggregate(first=Min("created_at"), last=Max("created_at"))
         if bounds["first"] is None:
             MinuteRollup.objects.filter(brand_id=brand_id).delete()
+            MinuteFrtCount.objects.filter(brand_id=brand_id).delete()
             return 0
         start = start or bounds["first"]
         end = end or bounds["last"] + ONE_MINUTE
@@ -96,12 +107,14 @@ def _refresh_range(*, brand_id: int, start: dt.datetime, end: dt.datetime, only:
         .annotate(**_count_expressions())
         .order_by()
     )
+    tree, fractional = _frt_tree(brand_id=brand_id, start=start, end=end, only=only)
     fresh = []
     for row in rows:
         minute = minute_of(row["m"])
         if only is not None and minute not in only:
             continue
-        fresh.append(MinuteRollup(brand_id=brand_id, minute=minute, **{f: row[f"n_{f}"] for f in COUNT_FIELDS}))
+        fresh.append(MinuteRollup(brand_id=brand_id, minute=minute, answered_fractional=fractional[minute],
+                                  **{f: row[f"n_{f}"] for f in COUNT_FIELDS}))
     stale = MinuteRollup.objects.filter(brand_id=brand_id, minute__gte=start, minute__lt=end)
     if only is None:
         stale.delete()  # a rebuild rewrites the whole range
@@ -110,6 +123,55 @@ def _refresh_range(*, brand_id: int, start: dt.datetime, end: dt.datetime, only:
     if fresh:
         MinuteRollup.objects.bulk_create(
             fresh, batch_size=2000, update_conflicts=True, unique_fields=["brand", "minute"],
-            update_fields=list(COUNT_FIELDS),
+            update_fields=[*COUNT_FIELDS, "answered_fractional"],
         )
+    _frt_tree_write(brand_id=brand_id, start=start, end=end, only=only, tree=tree)
     return len(fresh)
+
+
+def _frt_tree(*, brand_id: int, start: dt.datetime, end: dt.datetime, only: set[dt.datetime] | None):
+    """The FRT tree counts {(level, minute, node): count} of answered mentions created in [start, end), and the
+    answered mentions per minute whose FRT is not a whole second (kept out of the tree)."""
+    tree: Counter = Counter()
+    fractional: Counter = Counter()
+    answered = Mention.objects.filter(brand_id=brand_id, answered=True, created_at__gte=start, created_at__lt=end)
+    for created_at, frt in answered.values_list("created_at", "frt_seconds").iterator(chunk_size=10000):
+        minute = minute_of(created_at)
+        if only is not None and minute not in only:
+            continue
+        whole = int(frt)
+        if whole != frt:
+            fractional[minute] += 1
+            continue
+        for level in FRT_LEVELS:
+            tree[(level, minute, whole >> level)] += 1
+    return tree, fractional
+
+
+def _frt_tree_write(*, brand_id: int, start: dt.datetime, end: dt.datetime, only: set[dt.datetime] | None,
+                    tree: Counter) -> None:
+    """Make the stored tree of these minutes equal ``tree``, writing only the nodes whose count changed: a late
+    first response moves one count per level, so a refresh writes a handful of rows, not the minute's tree."""
+    stored = MinuteFrtCount.objects.filter(brand_id=brand_id, level__in=FRT_LEVELS, minute__gte=start,
+                                           minute__lt=end)
+    if only is None:
+        stored.delete()
+        changed = tree
+    else:
+        stale, changed = [], dict(tree)
+        stored = stored.filter(minute__in=list(only))
+        for pk, level, minute, node, count in stored.values_list("id", "level", "minute", "node", "count"):
+            key = (level, minute_of(minute), node)
+            if key not in tree:
+                stale.append(pk)
+            elif tree[key] == count:
+                del changed[key]
+        for i in range(0, len(stale), 5000):
+            MinuteFrtCount.objects.filter(id__in=stale[i:i + 5000]).delete()
+    if changed:
+        MinuteFrtCount.objects.bulk_create(
+            [MinuteFrtCount(brand_id=brand_id, level=level, minute=minute, node=node, count=count)
+             for (level, minute, node), count in changed.items()],
+            batch_size=5000, update_conflicts=True, unique_fields=["brand", "level", "minute", "node"],
+            update_fields=["count"],
+        )
