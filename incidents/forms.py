@@ -42,7 +42,8 @@ class IncidentForm(forms.ModelForm):
 
     class Meta:
         model = Incident
-        fields = ["brand", "title", "started_at", "ended_at", "severity", "status", "affected_services"]
+        fields = ["brand", "title", "started_at", "ended_at", "severity", "status", "affected_services",
+                  "affected_regions"]
 
     def __init__(self, *args, brands, now: dt.datetime | None = None, **kwargs):
         super().__init__(*args, **kwargs)

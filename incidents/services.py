@@ -1,5 +1,8 @@
-"""Writes for brands, users and incidents. Views, admin and commands call these."""
+"""Writes for brands, users and incidents. Views, admin and commands call these; every change to an incident
+leaves an AuditEntry saying who changed which incident and what."""
 from __future__ import annotations
+
+import datetime as dt
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
@@ -64,3 +67,75 @@ def incident_set_status(*, incident: Incident, status: str, author=None, note: s
                               details={"status": status})
     return IncidentEvent.objects.create(incident=incident, kind=IncidentEvent.Kind.STATUS, status=status,
                                         text=note, author=author)
+
+
+# What incident_update may change; anything else (created_by, timestamps) is not the comms team's to edit.
+INCIDENT_EDITABLE = ("brand", "title", "started_at", "ended_at", "severity", "status", "affected_services",
+                     "affected_regions")
+
+
+def _audit_value(value):
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat()
+    if hasattr(value, "pk"):
+        return value.pk
+    return value
+
+
+def _checked(incident: Incident) -> Incident:
+    # Model validation gives the form's wording (end after start, known severity and status) to callers that
+    # do not come through a form, such as commands and the admin's actions.
+    incident.full_clean(exclude=["created_by"], validate_unique=False, validate_constraints=False)
+    return incident
+
+
+@transaction.atomic
+def incident_open(*, brand, title: str, started_at: dt.datetime, ended_at: dt.datetime | None = None,
+                  severity: str, status: str, affected_services: str = "", affected_regions: str = "",
+                  author, details: dict | None = None) -> Incident:
+    """Declare an incident of ``brand`` with its outage window [started_at, ended_at) (METRICS.md §5; ended_at
+    None while it goes on). Raises django.core.exceptions.ValidationError on an invalid window or choice."""
+    incident = _checked(Incident(
+        brand=brand, title=title, started_at=started_at, ended_at=ended_at, severity=severity, status=status,
+        affected_services=affected_services, affected_regions=affected_regions, created_by=author))
+    incident.save()
+    AuditEntry.objects.create(user=author, action="incident.open", target=f"incident:{incident.pk}", details={
+        "brand": brand.slug, "title": title, "started_at": _audit_value(started_at),
+        "ended_at": _audit_value(ended_at), "severity": severity, "status": status, **(details or {})})
+    return incident
+
+
+@transaction.atomic
+def incident_update(*, incident: Incident, author, **fields) -> Incident:
+    """Change some of an incident's fields (INCIDENT_EDITABLE). The audit entry holds each changed field's old
+    and new value; a status move also goes on the incident's timeline, as one made from the board does."""
+    unknown = set(fields) - set(INCIDENT_EDITABLE)
+    if unknown:
+        raise ValueError(f"Cannot change {', '.join(sorted(unknown))} of an incident.")
+    changes = {}
+    for name, value in fields.items():
+        before = getattr(incident, name)
+        if before != value:
+            changes[name] = {"from": _audit_value(before), "to": _audit_value(value)}
+            setattr(incident, name, value)
+    if not changes:
+        return incident
+    _checked(incident).save()
+    AuditEntry.objects.create(user=author, action="incident.edit", target=f"incident:{incident.pk}",
+                              details={"changes": changes})
+    if "status" in changes:
+        IncidentEvent.objects.create(incident=incident, kind=IncidentEvent.Kind.STATUS, status=incident.status,
+                                     author=author)
+    return incident
+
+
+@transaction.atomic
+def incident_add_note(*, incident: Incident, author, text: str) -> IncidentEvent:
+    """Add a comms person's note to the incident's timeline."""
+    text = text.strip()
+    if not text:
+        raise ValueError("A note needs some text.")
+    event = IncidentEvent.objects.create(incident=incident, kind=IncidentEvent.Kind.NOTE, text=text, author=author)
+    AuditEntry.objects.create(user=author, action="incident.note", target=f"incident:{incident.pk}",
+                              details={"event": event.pk, "text": text[:200]})
+    return event

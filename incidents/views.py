@@ -11,7 +11,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -20,9 +19,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from . import selectors
 from .forms import IncidentEventForm, IncidentForm
-from .models import AuditEntry, Incident, IncidentEvent
+from .models import Incident
 from .roles import brands_visible_to, can_manage_incidents, role_of
-from .services import incident_set_status
+from .services import incident_add_note, incident_open, incident_set_status, incident_update
 
 PAGE_SIZE = 20
 
@@ -85,11 +84,9 @@ def suggestion_confirm(request: HttpRequest, brand_slug: str) -> HttpResponse:
     if not found:
         messages.info(request, _("That spike is already covered by an incident."))
         return redirect("incidents:home")
-    with transaction.atomic():
-        incident = Incident.objects.create(
-            brand=brand, title=_("Complaint spike"), started_at=found[0].detected_start, created_by=request.user)
-        AuditEntry.objects.create(user=request.user, action="incident.open", target=f"incident:{incident.pk}",
-                                  details={"from": "suggestion", "ratio": round(found[0].ratio, 2)})
+    incident = incident_open(brand=brand, title=_("Complaint spike"), started_at=found[0].detected_start,
+                             severity=Incident.Severity.MAJOR, status=Incident.Status.INVESTIGATING,
+                             author=request.user, details={"from": "suggestion", "ratio": round(found[0].ratio, 2)})
     return redirect("incidents:board", pk=incident.pk)
 
 
@@ -98,11 +95,7 @@ def incident_new(request: HttpRequest) -> HttpResponse:
     _require_comms(request)
     form = IncidentForm(request.POST or None, brands=brands_visible_to(request.user))
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            incident = form.save(commit=False)
-            incident.created_by = request.user
-            incident.save()
-            AuditEntry.objects.create(user=request.user, action="incident.open", target=f"incident:{incident.pk}")
+        incident = incident_open(author=request.user, **form.cleaned_data)
         return redirect("incidents:board", pk=incident.pk)
     return render(request, "incidents/incident_form.html", {"form": form, "incident": None})
 
@@ -111,12 +104,11 @@ def incident_new(request: HttpRequest) -> HttpResponse:
 def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _incident_for(request, pk)
     _require_comms(request)
-    form = IncidentForm(request.POST or None, instance=incident, brands=brands_visible_to(request.user))
+    # The form edits a copy: on invalid input the page still names the incident as it is stored.
+    form = IncidentForm(request.POST or None, instance=Incident.objects.get(pk=incident.pk),
+                        brands=brands_visible_to(request.user))
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            form.save()
-            AuditEntry.objects.create(user=request.user, action="incident.edit", target=f"incident:{incident.pk}",
-                                      details={"fields": form.changed_data})
+        incident_update(incident=incident, author=request.user, **form.cleaned_data)
         return redirect("incidents:board", pk=incident.pk)
     return render(request, "incidents/incident_form.html", {"form": form, "incident": incident})
 
@@ -153,8 +145,7 @@ def board_event(request: HttpRequest, pk: int) -> HttpResponse:
     if data["status"]:
         incident_set_status(incident=incident, status=data["status"], author=request.user, note=data["text"])
     else:
-        IncidentEvent.objects.create(incident=incident, kind=IncidentEvent.Kind.NOTE, text=data["text"],
-                                     author=request.user)
+        incident_add_note(incident=incident, author=request.user, text=data["text"])
     return redirect("incidents:board", pk=incident.pk)
 
 
