@@ -142,7 +142,7 @@ def _ingest_platform(*, platform: str, posts: dict[str, NormalisedPost], source:
         _apply_tone(row, incoming)
         rows.append(row)
     # ignore_conflicts: a racing worker may have stored some of these since we looked; theirs stands.
-    Post.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+    _posts_insert(rows)
     stored = {
         p.platform_id: p
         for p in Post.objects.filter(platform=platform, platform_id__in=list(fresh)).only(*_MATCH_FIELDS)
@@ -174,6 +174,39 @@ def _ingest_platform(*, platform: str, posts: dict[str, NormalisedPost], source:
             "conversation_id", "author_id"))
         affected |= _groups_with_mentions(platform=platform, triples=targets)
     return affected
+
+
+# Columns written by _posts_insert, in table order of the COPY below.
+_INSERT_FIELDS = [f for f in Post._meta.concrete_fields if not f.primary_key]
+
+
+def _posts_insert(rows: list[Post]) -> None:
+    """Insert new posts, leaving alone any a racing worker stored meanwhile (its row stands).
+
+    On PostgreSQL the rows go through COPY into a temporary table and one INSERT ... ON CONFLICT DO NOTHING:
+    several times faster than a multi-row INSERT with a parameter per cell, which dominated ingestion time.
+    """
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        Post.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+        return
+    now = timezone.now()
+    table = Post._meta.db_table
+    columns = [f.column for f in _INSERT_FIELDS]
+    column_list = ", ".join(f'"{c}"' for c in columns)
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMPORARY TABLE IF NOT EXISTS hotline_post_in ON COMMIT DELETE ROWS AS "
+                       f'SELECT {column_list} FROM "{table}" WITH NO DATA')
+        cursor.execute("TRUNCATE hotline_post_in")
+        with cursor.cursor.copy(f"COPY hotline_post_in ({column_list}) FROM STDIN") as copy:
+            for row in rows:
+                if row.first_seen_at is None:
+                    row.first_seen_at = now
+                copy.write_row([f.get_db_prep_save(getattr(row, f.attname), connection) for f in _INSERT_FIELDS])
+        cursor.execute(f'INSERT INTO "{table}" ({column_list}) SELECT {column_list} FROM hotline_post_in '
+                       "ON CONFLICT (platform, platform_id) DO NOTHING")
 
 
 def _apply_tone(row: Post, incoming: NormalisedPost) -> None:
