@@ -20,6 +20,20 @@ class BrandScopedAdmin(admin.ModelAdmin):
             return qs
         return qs.filter(**{f"{self.brand_path}__in": brands_visible_to(request.user)})
 
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        # A raw-id widget labels whatever id it is given (?source=<id> on an add page, or a posted id) through the
+        # model's unscoped manager, which would show another team's row: staff see those links, never edit them.
+        fields = super().get_readonly_fields(request, obj)
+        if request.user.is_superuser:
+            return fields
+        return (*fields, *(f for f in self.raw_id_fields if f not in fields))
+
+    def get_list_filter(self, request: HttpRequest):
+        # The plain related filter lists every brand in the database, another team's included: offer only the
+        # brands of the rows this staff member may see.
+        return [("brand", admin.RelatedOnlyFieldListFilter) if f == "brand" else f
+                for f in super().get_list_filter(request)]
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "brand" and not request.user.is_superuser:
             kwargs["queryset"] = brands_visible_to(request.user)
@@ -73,6 +87,17 @@ class TeamAdmin(admin.ModelAdmin):
         return request.user.is_superuser
 
     def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    # Teams join users to brands: only a superuser may draw that map, whatever model permissions staff hold
+    # (the add form alone would list every brand and every user).
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
 
 
