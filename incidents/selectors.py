@@ -235,15 +235,17 @@ def _children_counts(*, brand_id: int, level: int, parents: set[tuple[int, int]]
                 nodes.append(child)
                 los.append(lo)
                 his.append(hi)
+        # LATERAL pins the plan to one index probe per (set, child node), whatever the table's statistics say.
         sql = (
-            "SELECT p.key, p.node, SUM(c.count) FROM unnest(%s::bigint[], %s::bigint[], %s::timestamptz[], "
-            "%s::timestamptz[]) AS p(key, node, lo, hi) JOIN socialfeed_minutefrtcount c ON c.brand_id = %s "
-            "AND c.level = %s AND c.node = p.node AND c.minute >= p.lo AND c.minute < p.hi GROUP BY 1, 2"
+            "SELECT p.key, p.node, s.n FROM unnest(%s::bigint[], %s::bigint[], %s::timestamptz[], "
+            "%s::timestamptz[]) AS p(key, node, lo, hi) CROSS JOIN LATERAL (SELECT SUM(c.count) AS n "
+            "FROM socialfeed_minutefrtcount c WHERE c.brand_id = %s AND c.level = %s AND c.node = p.node "
+            "AND c.minute >= p.lo AND c.minute < p.hi) s WHERE s.n > 0"
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, [keys, nodes, los, his, brand_id, level])
             for key, node, n in cursor.fetchall():
-                out[(key, node // FRT_BRANCHING)][node] += n
+                out[(key, node // FRT_BRANCHING)][node] += int(n)
         return out
     for key, parent, lo, hi in probes:
         rows = MinuteFrtCount.objects.filter(

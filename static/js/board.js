@@ -10,11 +10,17 @@
   var VISIBLE_MS = 5000;
   var HIDDEN_MS = 60000;
   var STALE_AFTER_MS = 20000; // four missed refreshes while visible
+  var REQUEST_TIMEOUT_MS = 15000; // a request that hangs must not stop the polling for good
   var annotation = window["chartjs-plugin-annotation"];
   if (annotation) { window.Chart.register(annotation); }
 
   var charts = {};
+  // Ages are measured on the monotonic clock: a laptop waking up or a clock being set back never shows
+  // "updated -40 s ago" or hides the stale warning.
+  function now() { return window.performance && performance.now ? performance.now() : Date.now(); }
+  var loadedAt = now(); // the page itself arrived with fresh tiles and queue
   var lastSuccess = null;
+  var lastQueue = null;
   var timer = null;
   var inFlight = false;
 
@@ -115,7 +121,15 @@
   }
 
   function renderQueue(queue) {
+    // Unchanged queue: leave the DOM alone, so a keyboard user tabbing through it keeps their place.
+    var signature = JSON.stringify(queue);
+    if (signature === lastQueue) { return; }
+    lastQueue = signature;
     var body = document.getElementById("queue-body");
+    // Remember which row held the focus, to give it back to the same mention after the rows are replaced.
+    var focused = document.activeElement && body.contains(document.activeElement) ? document.activeElement : null;
+    var focusedRow = focused ? focused.closest("tr[data-mention]") : null;
+    var focusedMention = focusedRow ? focusedRow.dataset.mention : null;
     var rows = document.createDocumentFragment();
     if (!queue.length) {
       var empty = document.createElement("tr");
@@ -152,13 +166,23 @@
       rows.appendChild(row);
     });
     body.replaceChildren(rows);
+    if (focused) {
+      var again = focusedMention && body.querySelector('tr[data-mention="' + focusedMention + '"] a');
+      // The mention was answered and left the queue: focus the queue itself rather than losing the place.
+      var table = body.closest("table");
+      if (again) { again.focus(); } else if (table) { table.setAttribute("tabindex", "-1"); table.focus(); }
+    }
   }
 
   function getJSON(url) {
-    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }).then(function (r) {
-      if (!r.ok) { throw new Error("HTTP " + r.status + " for " + url); }
+    var controller = window.AbortController ? new AbortController() : null;
+    var timeout = controller ? window.setTimeout(function () { controller.abort(); }, REQUEST_TIMEOUT_MS) : null;
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" },
+                        signal: controller ? controller.signal : undefined }).then(function (r) {
+      // A redirect to the login page (session expired) is no update either.
+      if (!r.ok || r.redirected) { throw new Error("HTTP " + r.status + " for " + url); }
       return r.json();
-    });
+    }).finally(function () { window.clearTimeout(timeout); });
   }
 
   function refresh() {
@@ -174,8 +198,8 @@
       text(document.getElementById("board-status"), live.status);
     }));
     return Promise.all(jobs).then(function () {
-      lastSuccess = Date.now();
-      board.dataset.refreshedAt = String(lastSuccess);
+      lastSuccess = now();
+      board.dataset.refreshedAt = String(Date.now());
       showAge();
     }, function () {
       // A failed poll is not an error to shout about: the stale warning tells people when it lasts.
@@ -186,10 +210,13 @@
   function showAge() {
     var ago = document.getElementById("updated-ago");
     var stale = document.getElementById("stale-warning");
-    if (lastSuccess === null) { text(ago, board.dataset.textNever); return; }
-    var age = Date.now() - lastSuccess;
-    text(ago, board.dataset.textUpdated.replace("{s}", String(Math.round(age / 1000))));
-    stale.hidden = !(age > STALE_AFTER_MS && !document.hidden);
+    var age = now() - (lastSuccess === null ? loadedAt : lastSuccess);
+    if (lastSuccess === null) { text(ago, board.dataset.textNever); }
+    else { text(ago, board.dataset.textUpdated.replace("{s}", String(Math.max(0, Math.round(age / 1000))))); }
+    // Also when no poll ever succeeded: the page's own figures are as old as the page.
+    var isStale = age > STALE_AFTER_MS && !document.hidden;
+    if (stale && stale.hidden === isStale) { stale.hidden = !isStale; }
+    board.classList.toggle("board-stale", isStale);
   }
 
   function schedule() {
