@@ -162,13 +162,24 @@ def scenario_posts(*, anchor: datetime, seed: int = SEED) -> Iterator[Normalised
                            lang="fr" if french else "en")
         if brand is ONDINE and rng.random() < 0.8:
             reply = brand_reply(ONDINE, complaint, t + timedelta(seconds=rng.randint(60, 900)), _ONDINE_REPLIES)
-            if rng.random() < 0.25:
-                x_post(author=handle, author_id=complaint.author_id, at=reply.created_at + timedelta(minutes=3),
-                       text=rng.choice(_THANKS).format(h="@" + ONDINE["handle"]), reply_to=reply)
+            if rng.random() < 0.12:
+                thanks = x_post(author=handle, author_id=complaint.author_id,
+                                at=reply.created_at + timedelta(minutes=3), reply_to=reply,
+                                text=rng.choice(_THANKS).format(h="@" + ONDINE["handle"]))
+                if rng.random() < 0.6:
+                    brand_reply(ONDINE, thanks, thanks.created_at + timedelta(seconds=rng.randint(60, 600)),
+                                ["@{u} Avec plaisir, bonne journée ! ^Léa", "@{u} You're welcome! ^Sam"])
         elif brand is BRISANT and rng.random() < 0.03 and hours_in > 30:
+            # Brisant's rare answers never acknowledge the outage: the board shows it "not acknowledged".
             brand_reply(BRISANT, complaint, t + timedelta(hours=rng.randint(5, 20)),
-                        ["@{u} Bonjour, pouvez-vous redémarrer votre téléphone ?"])
+                        ["@{u} Bonjour, merci de nous écrire en message privé avec votre numéro client."])
 
+    # The minor 4G slowdown nine days before: Ondine acknowledged it and said when it was over.
+    slowdown = start - timedelta(days=9, hours=3)
+    for minutes, text in [(18, "Lenteurs sur l'internet mobile 4G en Île-de-France : nos équipes sont dessus, désolés."),
+                          (185, "Résolu : l'internet mobile 4G est revenu à la normale. Merci de votre patience.")]:
+        x_post(author=ONDINE["handle"], author_id=ONDINE["user_id"], at=slowdown + timedelta(minutes=minutes),
+               text=text)
     for hours, text in _ONDINE_UPDATES:
         x_post(author=ONDINE["handle"], author_id=ONDINE["user_id"], at=start + timedelta(hours=hours), text=text)
     for hours, text in _BRISANT_PROMOS:
