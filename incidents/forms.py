@@ -60,6 +60,10 @@ class IncidentForm(forms.ModelForm):
         data = super().clean()
         brand = data.get("brand")
         if brand is None:
+            # No brand, no zone to read the times in: drop them (the brand's error says what to fix) rather than
+            # hand naive times to the model's checks, which compare them with the stored aware ones.
+            data.pop("started_at", None)
+            data.pop("ended_at", None)
             return data
         zone = brand.zone
         for name in ("started_at", "ended_at"):
