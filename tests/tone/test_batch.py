@@ -1,0 +1,66 @@
+"""analyse_many: the batch API ingestion uses gives exactly what analyse gives post by post."""
+from __future__ import annotations
+
+import math
+from collections import Counter
+from itertools import islice
+from pathlib import Path
+
+import pytest
+
+from socialfeed.tone import analyse, analyse_many
+from socialfeed.tone.analysers import load_model
+from socialfeed.tone.features import DENSE_FEATURES, post_features
+from socialfeed.tone.training import airline_tweets, free_tweets, umsab_tweets
+
+
+def _real_posts(shared_data: Path) -> list[tuple[str, str]]:
+    """Some 400 real posts in English and French, with the hints platforms give: none, right, or foreign."""
+    texts = [
+        *(e.text for e in islice(airline_tweets(shared_data, validation=True), 150)),
+        *(e.text for e in islice(umsab_tweets(shared_data, lang="fr", split="val"), 100)),
+        *(e.text for e in islice(umsab_tweets(shared_data, lang="en", split="val"), 50)),
+        *(e.text for e in islice(free_tweets(shared_data, validation=True), 100)),
+        "", "😡😡😡", "ça ne marche pas", "el servicio no funciona",
+    ]
+    hints = ["", "en", "fr", "und", "fr-FR", "es"]
+    return [(text, hints[i % len(hints)]) for i, text in enumerate(texts)]
+
+
+def test_it_scores_a_batch_exactly_as_post_by_post(shared_data: Path):
+    posts = _real_posts(shared_data)
+    one_by_one = [analyse(text, lang_hint=hint) for text, hint in posts]
+    batch = analyse_many([t for t, _ in posts], [h for _, h in posts])
+    assert batch == one_by_one
+    # A batch's results do not depend on what else is in it.
+    assert analyse_many([t for t, _ in posts[::-1]], [h for _, h in posts[::-1]]) == one_by_one[::-1]
+    assert {r.label for r in batch} == {"negative", "neutral", "positive"}
+
+
+def test_it_scores_with_the_features_training_saw(shared_data: Path):
+    # The analyser reads words through a per-word cache of model columns; training reads feature strings.
+    # Recomputing the logits from the strings must give the same numbers.
+    model = load_model()
+    posts = _real_posts(shared_data)[:200]
+    texts, langs = [t for t, _ in posts], ["en" if i % 2 else "fr" for i in range(len(posts))]
+    logits, _ = model._logits(texts, langs)
+    for row, (text, lang) in enumerate(zip(texts, langs, strict=True)):
+        features, dense = post_features(text, lang)
+        expected = list(model._bias)
+        scale = 1.0 / math.sqrt(len(features)) if features else 1.0
+        for feature, count in Counter(features).items():
+            i = model._index.get(feature)
+            if i is not None:
+                expected = [e + count * scale * w for e, w in zip(expected, model._weights[i], strict=True)]
+        for k in range(len(DENSE_FEATURES)):
+            expected = [e + dense[k] * w for e, w in zip(expected, model._dense[k], strict=True)]
+        # Emoji and sarcasm nudges come on top of the model; leave those posts out of the comparison.
+        if not any(ord(c) > 0x2000 for c in text) and "nothing" not in text.lower() and "rien" not in text.lower():
+            assert list(logits[row]) == pytest.approx(expected, abs=1e-9)
+
+
+def test_it_refuses_a_batch_whose_hints_do_not_pair_with_its_texts():
+    with pytest.raises(ValueError, match="2 texts but 1 language hints"):
+        analyse_many(["a", "b"], ["en"])
+    assert analyse_many([], []) == []
+    assert analyse_many(["ça ne marche pas"]) == [analyse("ça ne marche pas")]
