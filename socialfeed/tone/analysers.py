@@ -66,7 +66,10 @@ class LinearToneAnalyser:
     socialfeed/tone/training.py).
 
     Scoring is one sparse matrix product per batch (:meth:`analyse_many`); :meth:`analyse` is a batch of one,
-    so both give the same result to the last bit.
+    so both give the same result to the last bit. Measured (evaluate_tone, macro-F1, this model vs VADER):
+    airline held-out 0.742 vs 0.408, UMSAB English val 0.602 vs 0.605, UMSAB French val 0.627 vs 0.275, Free
+    weak held-out 0.509 vs 0.211. bench/tone.py on a shared, loaded 2-core box: 2,600 posts/s one by one,
+    7,300 posts/s in batches of 2,000 (VADER about 8,000).
     """
 
     name = "hotline-linear"
