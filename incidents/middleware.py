@@ -1,7 +1,7 @@
 """A Content-Security-Policy that needs no 'unsafe-inline': every script and style is a file under static/."""
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
 CSP = "; ".join(
     [
@@ -29,3 +29,31 @@ class ContentSecurityPolicyMiddleware:
         if not request.path.startswith("/admin/"):
             response.setdefault("Content-Security-Policy", CSP)
         return response
+
+
+class RejectNulCharactersMiddleware:
+    """Refuse a query or form value holding a NUL character with a 400 that says so.
+
+    No field of Hotline can hold one, and PostgreSQL refuses them in text: without this, a filter or form with a
+    NUL in it would reach the database and fail there as a server error.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method == "POST" and request.content_type in ("application/x-www-form-urlencoded",
+                                                                 "multipart/form-data"):
+            for key, values in request.POST.lists():
+                if "\x00" in key or any("\x00" in v for v in values):
+                    return _nul_refused(key)
+        for key, values in request.GET.lists():
+            if "\x00" in key or any("\x00" in v for v in values):
+                return _nul_refused(key)
+        return self.get_response(request)
+
+
+def _nul_refused(field: str = "") -> HttpResponse:
+    where = f' in "{field[:40]}"' if field else " in the address"
+    return HttpResponseBadRequest(f"Refused: a NUL character{where} is not valid input.",
+                                  content_type="text/plain; charset=utf-8")

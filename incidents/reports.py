@@ -31,6 +31,8 @@ def week_monday(week: str) -> date:
     """The Monday of an ISO week such as "2026-W47". ValueError when it is not one."""
     try:
         year_part, week_part = week.upper().split("-W")
+        if not 1970 <= int(year_part) <= 9000:  # beyond, neighbouring weeks and the 8-week trend overflow dates
+            raise ValueError
         return date.fromisocalendar(int(year_part), int(week_part), 1)
     except (ValueError, AttributeError):
         raise ValueError(f"{week!r} is not an ISO week such as 2026-W47.") from None

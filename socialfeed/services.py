@@ -104,6 +104,10 @@ def _ingest_platform(*, platform: str, posts: dict[str, NormalisedPost], source:
         for p in Post.objects.filter(platform=platform, platform_id__in=list(posts)).only(*_MATCH_FIELDS)
     }
     now = timezone.now()
+    # METRICS.md §6: the whole batch is scored in one matrix product (same results as post by post).
+    changed = [pid for pid, p in posts.items() if pid not in existing or p.text != existing[pid].text]
+    scores = dict(zip(changed, tone.analyse_many([posts[pid].text or "" for pid in changed],
+                                                 [posts[pid].lang or "" for pid in changed]), strict=True))
 
     # Edits: a post seen again with other text keeps its row and its mentions; its text and tone change.
     edited: list[Post] = []
@@ -112,7 +116,7 @@ def _ingest_platform(*, platform: str, posts: dict[str, NormalisedPost], source:
         if incoming.text != stored.text:
             stored.text = incoming.text
             stored.edited_at = now
-            _apply_tone(stored, incoming)
+            _apply_tone(stored, incoming, scores[platform_id])
             edited.append(stored)
         else:
             result.duplicates += 1
@@ -139,7 +143,7 @@ def _ingest_platform(*, platform: str, posts: dict[str, NormalisedPost], source:
         if official:
             row.official_account_id, row.official_brand_id = official
             row.official_kind = _official_kind(row=row, fresh=fresh, parents=parents, directory=directory)
-        _apply_tone(row, incoming)
+        _apply_tone(row, incoming, scores[platform_id])
         rows.append(row)
     # ignore_conflicts: a racing worker may have stored some of these since we looked; theirs stands.
     _posts_insert(rows)
@@ -209,9 +213,8 @@ def _posts_insert(rows: list[Post]) -> None:
                        "ON CONFLICT (platform, platform_id) DO NOTHING")
 
 
-def _apply_tone(row: Post, incoming: NormalisedPost) -> None:
-    """METRICS.md §6: score every post with the default analyser; categorise official posts."""
-    result = tone.analyse(incoming.text, lang_hint=incoming.lang)
+def _apply_tone(row: Post, incoming: NormalisedPost, result: tone.ToneResult) -> None:
+    """METRICS.md §6: store the default analyser's score of every post; categorise official posts."""
     row.sentiment_score = result.score
     row.sentiment_label = result.label
     row.tone_analyser = result.analyser

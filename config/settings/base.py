@@ -46,6 +46,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "incidents.middleware.ContentSecurityPolicyMiddleware",
+    "incidents.middleware.RejectNulCharactersMiddleware",
     # Last, as django-axes asks, so that it sees the authentication outcome.
     "axes.middleware.AxesMiddleware",
 ]
