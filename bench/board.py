@@ -21,22 +21,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from _database import ensure_database  # noqa: E402  (bench/ is the script folder)
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/hotline_board_bench"
 WINDOW = dt.timedelta(hours=6)
 START = dt.datetime(2025, 3, 4, 8, 0, tzinfo=dt.UTC)
-
-
-def _ensure_database(url: str) -> None:
-    from urllib.parse import urlparse
-
-    import psycopg
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    admin = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def _setup(url: str) -> None:
@@ -161,7 +150,7 @@ def main() -> None:
     url = os.environ.get("DATABASE_URL", DEFAULT_URL)
     if not url.startswith("postgres"):
         sys.exit("bench/board.py measures PostgreSQL: set DATABASE_URL=postgres://...")
-    _ensure_database(url)
+    ensure_database(url)
     _setup(url)
 
     from django.contrib.auth import get_user_model

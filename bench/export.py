@@ -26,6 +26,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from _database import ensure_database  # noqa: E402  (bench/ is the script folder)
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/hotline_bench"
 START = datetime(2026, 1, 5, tzinfo=UTC)
 WORDS = ("réseau", "coupé", "panne", "internet", "down", "since", "this", "morning", "help", "merci", "app",
@@ -33,14 +35,9 @@ WORDS = ("réseau", "coupé", "panne", "internet", "down", "since", "this", "mor
 
 
 def _setup(url: str) -> None:
-    import psycopg
-
+    ensure_database(url)
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-    base, _, name = url.rpartition("/")
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
     import django
 
     django.setup()

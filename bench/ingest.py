@@ -24,6 +24,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from _database import ensure_database  # noqa: E402  (bench/ is the script folder)
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/hotline_ingest_bench"
 X_SEARCH_POSTS_PER_S = 450 * 100 / (15 * 60)
 BATCH = 2000
@@ -36,15 +38,7 @@ TEXTS = [
 
 
 def _setup(url: str) -> None:
-    from urllib.parse import urlparse
-
-    import psycopg
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    with psycopg.connect(parsed._replace(path="/postgres").geturl(), autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
+    ensure_database(url)
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     import django
