@@ -219,6 +219,18 @@ def _incident_for(filters: ExportFilters, brands: list[Brand]) -> Incident | Non
     return incident
 
 
+def _filtered_by_time_and_platform(qs, filters, incident, now, *, platform_field: str):
+    """The page's date range (or the incident's window) on created_at, and its platform filter."""
+    start, end = _time_window(filters, incident, now)
+    if start:
+        qs = qs.filter(created_at__gte=start)
+    if end:
+        qs = qs.filter(created_at__lt=end)
+    if filters.platform:
+        qs = qs.filter(**{platform_field: filters.platform})
+    return qs
+
+
 def _time_window(filters: ExportFilters, incident: Incident | None, now: datetime):
     start, end = filters.start, filters.end
     if incident is not None:
@@ -243,13 +255,7 @@ def mention_rows(*, brands: list[Brand], filters: ExportFilters, now: datetime) 
     qs = Mention.objects.filter(brand__in=brands)
     if incident is not None:
         qs = qs.filter(brand=incident.brand)
-    start, end = _time_window(filters, incident, now)
-    if start:
-        qs = qs.filter(created_at__gte=start)
-    if end:
-        qs = qs.filter(created_at__lt=end)
-    if filters.platform:
-        qs = qs.filter(post__platform=filters.platform)
+    qs = _filtered_by_time_and_platform(qs, filters, incident, now, platform_field="post__platform")
     windows = _IncidentWindows(brand_ids=[b.pk for b in brands], now=now)
     slugs = {b.pk: b.slug for b in brands}
     zones = {b.pk: _zone(b.time_zone) for b in brands}
@@ -293,13 +299,7 @@ def _post_queryset(*, brands: list[Brand], filters: ExportFilters, now: datetime
         # A post belongs to the export when it mentions one of the brands or is one of their official posts.
         mentioned = Mention.objects.filter(post=OuterRef("pk"), brand__in=brands)
         qs = Post.objects.filter(Q(official_brand__in=brands) | Exists(mentioned))
-    start, end = _time_window(filters, incident, now)
-    if start:
-        qs = qs.filter(created_at__gte=start)
-    if end:
-        qs = qs.filter(created_at__lt=end)
-    if filters.platform:
-        qs = qs.filter(platform=filters.platform)
+    qs = _filtered_by_time_and_platform(qs, filters, incident, now, platform_field="platform")
     return qs.order_by("created_at", "id"), brands
 
 
