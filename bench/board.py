@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from _database import ensure_database  # noqa: E402  (bench/ is the script folder)
+from _database import django_ready  # noqa: E402  (bench/ is the script folder)
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/hotline_board_bench"
 WINDOW = dt.timedelta(hours=6)
@@ -29,16 +29,10 @@ START = dt.datetime(2025, 3, 4, 8, 0, tzinfo=dt.UTC)
 
 
 def _setup(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-    import django
-
-    django.setup()
+    django_ready(url)
     from django.conf import settings
-    from django.core.management import call_command
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    call_command("migrate", verbosity=0)
 
 
 def _seed(size: int):
@@ -150,7 +144,6 @@ def main() -> None:
     url = os.environ.get("DATABASE_URL", DEFAULT_URL)
     if not url.startswith("postgres"):
         sys.exit("bench/board.py measures PostgreSQL: set DATABASE_URL=postgres://...")
-    ensure_database(url)
     _setup(url)
 
     from django.contrib.auth import get_user_model

@@ -26,24 +26,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from _database import ensure_database  # noqa: E402  (bench/ is the script folder)
+from _database import django_ready  # noqa: E402  (bench/ is the script folder)
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/hotline_bench"
 START = datetime(2026, 1, 5, tzinfo=UTC)
 WORDS = ("réseau", "coupé", "panne", "internet", "down", "since", "this", "morning", "help", "merci", "app",
          "login", "4G", "fibre", "box", "still", "nothing", "works", "again", "please", "=1+1", "-", "\"quoted\"")
-
-
-def _setup(url: str) -> None:
-    ensure_database(url)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def _copy_rows(cursor, model, rows, fields: list[str]) -> None:
@@ -203,7 +191,7 @@ def main() -> None:
     args = parser.parse_args()
     if not args.database_url.startswith("postgres"):
         sys.exit("bench/export.py needs PostgreSQL: pass --database-url postgres://...")
-    _setup(args.database_url)
+    django_ready(args.database_url)
     if args.generate_only:
         _brand, seconds = generate(rows=args.rows)
         print(f"generated {args.rows:,} mentions with COPY in {seconds:.1f} s", flush=True)

@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from _database import ensure_database  # noqa: E402  (bench/ is the script folder)
+from _database import django_ready  # noqa: E402  (bench/ is the script folder)
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/hotline_ingest_bench"
 X_SEARCH_POSTS_PER_S = 450 * 100 / (15 * 60)
@@ -35,18 +35,6 @@ TEXTS = [
     "{h} toujours rien, ça ne marche pas", "{h} still no texts going through", "{h} merci pour la réponse !",
     "Panne chez {b} ? impossible d'envoyer un message", "{h} how do I activate roaming?",
 ]
-
-
-def _setup(url: str) -> None:
-    ensure_database(url)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def generate(n: int, seed: int = 7):
@@ -146,7 +134,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.posts < 1:
         parser.error("--posts must be at least 1")
-    _setup(os.environ.get("DATABASE_URL", DEFAULT_URL))
+    django_ready(os.environ.get("DATABASE_URL", DEFAULT_URL))
     from django.db import connection
 
     from socialfeed.models import Mention, Post
