@@ -129,3 +129,29 @@ def _local_lock(*, source_id: int) -> Iterator[bool]:
         yield True
     finally:
         lock.release()
+
+
+# --- Mention writes (PostgreSQL) ---------------------------------------------------------------------------
+
+# pg_advisory_xact_lock key: the bytes "hotline" read as a 56-bit number. Nothing else in Hotline takes it.
+MENTION_WRITES_LOCK_KEY = int.from_bytes(b"hotline", "big")
+
+
+def mention_writes_serialise() -> None:
+    """Make the calling transaction the only one writing mentions, first responses and rollups until it ends.
+
+    Why: first responses (METRICS.md §3) and minute rollups are recomputed from the rows a transaction can see.
+    Two workers storing at once (the brand's replies from one source, the customer's mention from another)
+    would each miss the other's uncommitted rows, and the mention would stay "unanswered" with a reply stored.
+    Taken at the start of the transaction, the lock makes each batch see every batch committed before it,
+    exactly as if one worker had stored them in turn. It is released at commit or rollback, so a killed worker
+    cannot keep it. Must be called inside ``transaction.atomic``.
+
+    On SQLite (the embedded default) writers are already serialised: Hotline opens every transaction with
+    BEGIN IMMEDIATE, which takes the database's write lock at the start.
+    """
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [MENTION_WRITES_LOCK_KEY])

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Count, Max, Min, Q, QuerySet
 from django.db.models.functions import TruncMinute
 
+from socialfeed.locks import mention_writes_serialise
 from socialfeed.models import Mention, MinuteFrtCount, MinuteRollup
 
 UTC = dt.UTC
@@ -74,6 +75,7 @@ def rollups_refresh(*, brand_ids_minutes: Iterable[tuple[int, dt.datetime]]) -> 
     Moments are truncated to their UTC minute, so callers pass mention.created_at as it is. Minutes left
     without mentions lose their row. Cost: one grouped query per brand and run of nearby minutes.
     """
+    mention_writes_serialise()  # a no-op when the caller's transaction already holds it
     by_brand: dict[int, set[dt.datetime]] = {}
     for brand_id, moment in brand_ids_minutes:
         by_brand.setdefault(brand_id, set()).add(minute_of(moment))
@@ -96,6 +98,7 @@ def rollups_rebuild(*, brand_id: int, start: dt.datetime | None = None, end: dt.
         start = start or bounds["first"]
         end = end or bounds["last"] + ONE_MINUTE
     with transaction.atomic():
+        mention_writes_serialise()
         return _refresh_range(brand_id=brand_id, start=minute_of(start), end=minute_of(end) + ONE_MINUTE, only=None)
 
 

@@ -25,6 +25,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from socialfeed import tone
+from socialfeed.locks import mention_writes_serialise
 from socialfeed.matching import BrandDirectory
 from socialfeed.models import Mention, Post, Source
 from socialfeed.normalised import NormalisedPost
@@ -77,6 +78,7 @@ def posts_ingest(*, posts: Iterable[NormalisedPost], source: Source | None = Non
         return result
     directory = directory or BrandDirectory.load()
     with transaction.atomic():
+        mention_writes_serialise()  # concurrent workers each see the batches committed before theirs
         _ingest_batch(batch=batch, source=source, directory=directory, result=result)
     return result
 
@@ -516,6 +518,7 @@ def responses_recompute(*, brand_ids: Iterable[int] | None = None, progress=None
     ordered = sorted(keys)
     for chunk in _chunks(ordered, 300):
         with transaction.atomic():
+            mention_writes_serialise()
             touched: set[tuple[int, datetime]] = set()
             changed += _groups_recompute(set(chunk), touched=touched)
             rollups_refresh(brand_ids_minutes=touched)
@@ -537,6 +540,7 @@ def mentions_rescan(*, brand_ids: Iterable[int] | None = None) -> int:
                 break
             last = batch[-1].id
             with transaction.atomic():
+                mention_writes_serialise()
                 parents = {p.platform_id: p for p in Post.objects.filter(
                     platform=platform, platform_id__in=[b.in_reply_to_id for b in batch if b.in_reply_to_id]
                 ).only("id", "platform_id", "official_brand_id")}

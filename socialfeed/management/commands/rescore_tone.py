@@ -11,7 +11,9 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.timezone import is_naive, make_aware
 from tqdm import tqdm
 
+from socialfeed.locks import mention_writes_serialise
 from socialfeed.models import Mention, Post
+from socialfeed.rollups import rollups_refresh
 from socialfeed.tone import categorise, is_complaint
 from socialfeed.tone.analysers import analyser_named
 
@@ -71,11 +73,14 @@ class Command(BaseCommand):
             if post.official_kind:
                 post.category = categorise(post.text, tone.lang)
             by_id[post.pk] = (post, tone)
-        mentions = list(Mention.objects.filter(post_id__in=by_id).only("pk", "post_id"))
+        mentions = list(Mention.objects.filter(post_id__in=by_id).only("pk", "post_id", "brand_id", "created_at"))
         for mention in mentions:
             post, tone = by_id[mention.post_id]
             mention.sentiment_label = tone.label
             mention.complaint = is_complaint(post.text, label=tone.label, lang=tone.lang)
         with transaction.atomic():
+            mention_writes_serialise()
             Post.objects.bulk_update(batch, ["sentiment_score", "sentiment_label", "tone_analyser", "category"])
             Mention.objects.bulk_update(mentions, ["sentiment_label", "complaint"])
+            # The board's minute rollups count complaints and sentiment labels: they follow in the same transaction.
+            rollups_refresh(brand_ids_minutes={(m.brand_id, m.created_at) for m in mentions})
