@@ -6,14 +6,17 @@ so its existence is not disclosed.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -24,6 +27,7 @@ from .roles import brands_visible_to, can_manage_incidents, role_of
 from .services import incident_add_note, incident_open, incident_set_status, incident_update
 
 PAGE_SIZE = 20
+logger = logging.getLogger(__name__)
 
 
 def _incident_for(request: HttpRequest, pk: int) -> Incident:
@@ -155,18 +159,48 @@ def _json(payload: dict) -> JsonResponse:
     return response
 
 
+def _shared_for_a_moment(key: str, build):
+    """The board's JSON, computed once per ``BOARD_SHARED_SECONDS`` for everyone watching the same incident.
+
+    During an outage a whole comms team (and managers) keep the board open, each tab polling every 5 s; without
+    this each poll recomputes the same figures. Access is checked before this is called, and the key holds the
+    incident, the endpoint and the language the tiles are worded in, so nobody sees a payload they could not
+    have computed. If the cache (Redis) is down, the figures are computed from the database as usual.
+    """
+    seconds = settings.BOARD_SHARED_SECONDS
+    if seconds <= 0:
+        return build()
+    key = f"hotline:board:{key}:{translation.get_language()}"
+    try:
+        payload = cache.get(key)
+    except Exception:  # noqa: BLE001 - a dead cache must not take the board down
+        logger.warning("board cache unreachable; computing %s from the database", key)
+        return build()
+    if payload is None:
+        payload = build()
+        try:
+            cache.set(key, payload, seconds)
+        except Exception:  # noqa: BLE001
+            logger.warning("board cache unreachable; %s not shared", key)
+    return payload
+
+
 @login_required
 @require_GET
 def board_live(request: HttpRequest, pk: int) -> JsonResponse:
     """Tiles and unanswered queue, worded server-side, with the server time they are true at."""
     incident = _incident_for(request, pk)
-    now = timezone.now()
-    return _json({
-        "as_of": now.isoformat(),
-        "tiles": selectors.board_tiles(incident=incident, now=now),
-        "queue": selectors.unanswered_queue(incident=incident, now=now),
-        "status": incident.get_status_display(),
-    })
+
+    def build() -> dict:
+        now = timezone.now()
+        return {
+            "as_of": now.isoformat(),
+            "tiles": selectors.board_tiles(incident=incident, now=now),
+            "queue": selectors.unanswered_queue(incident=incident, now=now),
+            "status": incident.get_status_display(),
+        }
+
+    return _json(_shared_for_a_moment(f"{incident.pk}:live", build))
 
 
 _CHARTS = {
@@ -185,4 +219,5 @@ def board_chart(request: HttpRequest, pk: int, chart: str) -> JsonResponse:
     builder = _CHARTS.get(chart)
     if builder is None:
         return JsonResponse({"error": "unknown chart"}, status=404)
-    return _json(builder(incident=incident, now=timezone.now()))
+    return _json(_shared_for_a_moment(f"{incident.pk}:chart:{chart}",
+                                      lambda: builder(incident=incident, now=timezone.now())))

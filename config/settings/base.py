@@ -89,6 +89,10 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["OPTIONS"] = {**DATABASES["default"].get("OPTIONS", {}), **_SQLITE_OPTIONS}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The live board's JSON is computed once per this many seconds for everyone watching an incident (tabs poll
+# every 5 s); 0 computes it on every request.
+BOARD_SHARED_SECONDS = 1
+
 # --- Redis: Celery broker, result backend, cache and locks ---------------------------------------------
 REDIS_URL = env_url("REDIS_URL", schemes=("redis", "rediss"))
 if REDIS_URL:

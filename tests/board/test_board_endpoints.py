@@ -113,3 +113,28 @@ def test_it_speaks_french_when_the_browser_asks(comms_client, outage):
     tiles = {t["key"]: t for t in data["tiles"]}
     assert tiles["tta"]["label"] == "Délai de reconnaissance"
     assert tiles["longest_silence"]["value"] == "1 h"
+
+
+def test_viewers_of_one_incident_share_its_figures_for_a_moment_but_never_across_teams_or_languages(
+        comms_client, make_user, outage, settings):
+    from django.test import Client
+
+    from incidents.models import Team
+
+    from .conftest import mention
+
+    settings.BOARD_SHARED_SECONDS = 60
+    first = _json(comms_client, "board_live", outage)
+    mention(outage.brand, at(10, 50), text="@ondine_mobile still nothing")  # stored after the first viewer looked
+    assert _json(comms_client, "board_live", outage) == first  # the same figures, as of the same moment
+    french = comms_client.get(reverse("incidents:board_live", kwargs={"pk": outage.pk}),
+                              headers={"accept-language": "fr"}).json()
+    assert french["tiles"][0]["label"] != first["tiles"][0]["label"]  # worded for French readers, not reused
+    Team.objects.create(name="Volta comms")
+    other = Client()
+    other.force_login(make_user(username="vera", role="comms", teams=["Volta comms"]))
+    assert other.get(reverse("incidents:board_live", kwargs={"pk": outage.pk})).status_code == 404
+
+    settings.BOARD_SHARED_SECONDS = 0
+    queue = [q["text"] for q in _json(comms_client, "board_live", outage)["queue"]]
+    assert "@ondine_mobile still nothing" in queue and queue != [q["text"] for q in first["queue"]]

@@ -22,6 +22,7 @@ def on_private_redis(settings, private_redis):
     settings.REDIS_URL = private_redis.url
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                                    "LOCATION": private_redis.url}}
+    settings.BOARD_SHARED_SECONDS = 1  # the board shares its figures through that cache, as in production
     return private_redis
 
 
