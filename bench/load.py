@@ -3,15 +3,19 @@
 Starts gunicorn (config.wsgi, production settings) and two Celery workers on 127.0.0.1, against a bench database
 on PostgreSQL and a Redis database of its own. Then, for ``--seconds`` (default 60, at most 300):
 
-- ``--viewers`` threads (default 50) each hold a logged-in session and poll the board's live JSON (tiles and
-  queue) and one chart, as an open board tab does, with ``--think`` seconds between polls;
-- one ingestion thread calls ``posts_ingest`` every 100 ms with a batch sized for ``--rate`` posts/s (default
-  1,000): customer mentions of the brand, one in five answered by the brand;
+- ``--viewers`` threads (default 50) each hold a logged-in session and do what an open board tab does: every
+  ``--think`` seconds (default 5, the board's own refresh) fetch the live JSON (tiles and queue) and the four
+  charts;
+- an ingestion thread sends, every ``--batch-every`` seconds (default 0.5), a batch sized for ``--rate`` posts/s
+  (default 1,000) to the two workers through Redis, as a poll bringing back 5 full pages of 100 would: customer
+  mentions of the brand, one in five answered by the brand. Each worker stores its batch with ``posts_ingest``
+  (bench/_load_tasks.py) and records when it committed;
 - a prober reads the "Mentions" tile every 100 ms to time how long a stored post takes to show on the board.
 
-It prints board latency (p50/p95/max), ingestion lag (batch committed -> counted by the board's JSON), errors,
-the achieved ingestion rate and posts stored versus sent (must be equal). Every subprocess is terminated at the
-end, also on Ctrl-C or failure.
+It prints board latency (p50/p95/max), ingestion lag (batch committed -> counted by the board's JSON, and batch
+sent -> counted, which adds the time in the queue), errors, the achieved ingestion rate and posts stored versus
+sent (must be equal; after the run the bench waits up to 120 s for the queue to drain). Every subprocess is
+terminated at the end, also on Ctrl-C or failure.
 
     .venv/bin/python bench/load.py                 # 60 s
     .venv/bin/python bench/load.py --seconds 300   # the issue's 5-minute run
@@ -41,7 +45,7 @@ from _database import ensure_database  # noqa: E402  (bench/ is the script folde
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/hotline_load_bench"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/12"
 MAX_SECONDS = 300
-BATCH_EVERY = 0.1
+DRAIN_LIMIT = 120
 HANDLE, USER_ID = "ondine_load", "4242"
 START_LIMIT = 30
 
@@ -111,11 +115,11 @@ class Stack:
     def start(self) -> None:
         bin_dir = Path(sys.executable).parent
         self._spawn("gunicorn", [str(bin_dir / "gunicorn"), "config.wsgi", "-b", f"127.0.0.1:{self.port}",
-                                 "-w", "4", "--threads", "8", "-k", "gthread"])
+                                 "-w", "4", "--threads", "8", "-k", "gthread", "--keep-alive", "10"])
         for n in (1, 2):
             self._spawn(f"worker{n}", [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
                                        "-n", f"load{n}@%h", "--without-gossip", "--without-mingle",
-                                       "--loglevel=WARNING"])
+                                       "-I", "_load_tasks", "--loglevel=WARNING"])
         import requests
 
         deadline = time.monotonic() + START_LIMIT
@@ -144,7 +148,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--rate", type=int, default=1000, help="target posts per second")
     parser.add_argument("--viewers", type=int, default=50)
-    parser.add_argument("--think", type=float, default=1.0, help="seconds between a viewer's polls")
+    parser.add_argument("--think", type=float, default=5.0, help="seconds between a viewer's refreshes")
+    parser.add_argument("--batch-every", type=float, default=0.5, help="seconds between ingestion batches")
     parser.add_argument("--database-url", default=os.environ.get("LOAD_DATABASE_URL", DEFAULT_DB))
     parser.add_argument("--redis-url", default=os.environ.get("LOAD_REDIS_URL", DEFAULT_REDIS))
     args = parser.parse_args()
@@ -154,7 +159,8 @@ def main() -> None:
     ensure_database(args.database_url)
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production",
            "SECRET_KEY": secrets.token_urlsafe(48), "ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "false",
-           "DATABASE_URL": args.database_url, "REDIS_URL": args.redis_url, "LOG_LEVEL": "WARNING"}
+           "DATABASE_URL": args.database_url, "REDIS_URL": args.redis_url, "LOG_LEVEL": "WARNING",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO / "bench"), os.environ.get("PYTHONPATH")]))}
     incident_id, session_key = _setup(env)
     port = _free_port()
     log_dir = Path(os.environ.get("TMPDIR", "/tmp")) / f"hotline-load-{port}"
@@ -169,14 +175,19 @@ def main() -> None:
 
 
 def _run(args, *, port: int, incident_id: int, session_key: str) -> dict:
+    import random
+
+    import redis
     import requests
-    from django.db import connection
+    from _load_tasks import COMMITS_KEY, MENTIONS_KEY
+    from django.conf import settings
     from django.utils import timezone
 
+    from config.celery import app
     from socialfeed.models import Post
-    from socialfeed.normalised import NormalisedPost
-    from socialfeed.services import posts_ingest
 
+    bench_redis = redis.Redis.from_url(settings.REDIS_URL)
+    bench_redis.delete(COMMITS_KEY, MENTIONS_KEY)
     base = f"http://127.0.0.1:{port}/incidents/{incident_id}"
     headers = {"Cookie": f"sessionid={session_key}", "X-Forwarded-Proto": "https"}
     stop = threading.Event()
@@ -186,14 +197,15 @@ def _run(args, *, port: int, incident_id: int, session_key: str) -> dict:
 
     def viewer(n: int) -> None:
         session = requests.Session()
-        charts = itertools.cycle(["volume", "frt", "tone", "official"])
+        urls = [f"{base}/live.json"] + [f"{base}/charts/{c}.json" for c in ("volume", "frt", "tone", "official")]
+        stop.wait(random.Random(n).uniform(0, args.think))  # tabs were not all opened at the same instant
         while not stop.is_set():
-            for url in (f"{base}/live.json", f"{base}/charts/{next(charts)}.json"):
+            refresh_started = time.monotonic()
+            for url in urls:
                 started = time.perf_counter()
                 try:
                     response = session.get(url, headers=headers, timeout=30, allow_redirects=False)
-                    ok = response.status_code == 200
-                    problem = "" if ok else f"{response.status_code} {url}"
+                    problem = "" if response.status_code == 200 else f"{response.status_code} {url}"
                 except requests.RequestException as exc:
                     problem = f"{type(exc).__name__} {url}"
                 elapsed = time.perf_counter() - started
@@ -201,54 +213,48 @@ def _run(args, *, port: int, incident_id: int, session_key: str) -> dict:
                     latencies.append(elapsed)
                     if problem:
                         errors.append(problem)
-            stop.wait(args.think)
+            stop.wait(max(0.0, args.think - (time.monotonic() - refresh_started)))
 
-    batches: list[tuple[float, int]] = []  # (committed at, mentions stored so far)
-    sent = stored = 0
-    ingest_errors: list[str] = []
+    sends: list[tuple[float, int]] = []  # (sent at, wall clock; mentions sent so far)
+    sent = 0
 
     def ingester() -> None:
-        nonlocal sent, stored
-        per_batch = max(1, round(args.rate * BATCH_EVERY))
+        nonlocal sent
+        per_batch = max(1, round(args.rate * args.batch_every))
         ids = itertools.count(1)
         next_at = time.monotonic()
         mentions = 0
         while not stop.is_set():
-            now = timezone.now()
+            now = timezone.now().isoformat()
             posts = []
             for _ in range(per_batch):
                 n = next(ids)
                 if n % 5 == 0:  # the brand answers the mention before it
-                    posts.append(NormalisedPost(
-                        platform="x", platform_id=f"load-{n}", author_id=USER_ID, author_handle=HANDLE,
-                        created_at=now, text="@customer sorry, we are on it", in_reply_to_id=f"load-{n - 1}",
-                        in_reply_to_author_id=f"c{n - 1}", conversation_id=f"load-{n - 1}"))
+                    posts.append({"platform": "x", "platform_id": f"load-{n}", "author_id": USER_ID,
+                                  "author_handle": HANDLE, "created_at": now,
+                                  "text": "@customer sorry, we are on it", "in_reply_to_id": f"load-{n - 1}",
+                                  "in_reply_to_author_id": f"c{n - 1}", "conversation_id": f"load-{n - 1}"})
                 else:
                     mentions += 1
-                    posts.append(NormalisedPost(
-                        platform="x", platform_id=f"load-{n}", author_id=f"c{n}", author_handle=f"customer{n}",
-                        created_at=now, text=f"@{HANDLE} still no signal in Lyon ({n})", conversation_id=f"load-{n}"))
-            try:
-                result = posts_ingest(posts=posts)
-                sent += len(posts)
-                stored += result.stored
-                batches.append((time.monotonic(), mentions))
-            except Exception as exc:  # noqa: BLE001 - counted and shown, the run goes on
-                ingest_errors.append(repr(exc))
-                sent += len(posts)
-            next_at += BATCH_EVERY
+                    posts.append({"platform": "x", "platform_id": f"load-{n}", "author_id": f"c{n}",
+                                  "author_handle": f"customer{n}", "created_at": now,
+                                  "text": f"@{HANDLE} still no signal in Lyon ({n})", "conversation_id": f"load-{n}"})
+            app.send_task("hotline_bench.ingest_batch", args=[posts])
+            sent += len(posts)
+            sends.append((time.time(), mentions))
+            next_at += args.batch_every
             stop.wait(max(0.0, next_at - time.monotonic()))
-        connection.close()
 
-    seen: list[tuple[float, int]] = []  # (probe time, mentions the board counts)
+    seen: list[tuple[float, int]] = []  # (probe time, wall clock; mentions the board counts)
 
     def prober() -> None:
         session = requests.Session()
         while not stop.is_set():
             try:
                 tiles = session.get(f"{base}/live.json", headers=headers, timeout=30).json()["tiles"]
-                count = int(next(t["value"] for t in tiles if t["key"] == "mentions"))
-                seen.append((time.monotonic(), count))
+                value = next(t["value"] for t in tiles if t["key"] == "mentions")
+                count = int("".join(ch for ch in str(value) if ch.isdigit()))
+                seen.append((time.time(), count))
             except Exception:  # noqa: BLE001 - the viewers count errors; the prober only times visibility
                 pass
             stop.wait(0.1)
@@ -264,38 +270,62 @@ def _run(args, *, port: int, incident_id: int, session_key: str) -> dict:
         thread.join(timeout=60)
     duration = time.monotonic() - started
 
-    # Lag: for each committed batch, the first probe that counts at least that many mentions.
-    lags = []
-    probe = 0
-    for committed_at, mentions in batches:
-        while probe < len(seen) and (seen[probe][0] < committed_at or seen[probe][1] < mentions):
-            probe += 1
-        if probe < len(seen):
-            lags.append(seen[probe][0] - committed_at)
-    in_db = Post.objects.filter(platform_id__startswith="load-").count()
-    return {"duration": duration, "latencies": latencies, "errors": errors, "lags": lags,
-            "unseen_batches": len(batches) - len(lags), "sent": sent, "stored": stored, "in_db": in_db,
-            "ingest_errors": ingest_errors}
+    # The queue drains: every batch sent must end up stored (bounded wait).
+    drain_started = time.monotonic()
+    in_db = 0
+    while time.monotonic() - drain_started < DRAIN_LIMIT:
+        in_db = Post.objects.filter(platform_id__startswith="load-").count()
+        if in_db >= sent:
+            break
+        time.sleep(0.5)
+    drain = time.monotonic() - drain_started
+    commits = []
+    for item in bench_redis.lrange(COMMITS_KEY, 0, -1):
+        at, total = item.decode().split(",")
+        commits.append((float(at), int(total)))
+
+    def lags(events: list[tuple[float, int]]) -> tuple[list[float], int]:
+        """For each (moment, mentions so far), the first probe after it that counts at least that many."""
+        found, unseen = [], 0
+        for moment, mentions in events:
+            probe = next((p for p in seen if p[0] >= moment and p[1] >= mentions), None)
+            if probe is None:
+                unseen += 1
+            else:
+                found.append(probe[0] - moment)
+        return found, unseen
+
+    commit_lags, unseen_commits = lags(sorted(commits))
+    send_lags, unseen_sends = lags(sends)
+    return {"duration": duration, "latencies": latencies, "errors": errors, "commit_lags": commit_lags,
+            "send_lags": send_lags, "unseen": max(unseen_commits, unseen_sends), "sent": sent,
+            "batches": len(sends), "committed_batches": len(commits),
+            "in_db": in_db, "drain": drain}
 
 
 def _print(args, r: dict) -> None:
     lat = [x * 1000 for x in r["latencies"]]
-    lags = [x * 1000 for x in r["lags"]]
-    print(f"Hotline load run: {r['duration']:.0f} s, {args.viewers} board viewers (think {args.think:g} s), "
-          f"target {args.rate} posts/s")
+    commit_lags = [x * 1000 for x in r["commit_lags"]]
+    send_lags = [x * 1000 for x in r["send_lags"]]
+
+    def spread(values: list[float]) -> str:
+        return (f"p50 {_percentile(values, 0.5):.0f}  p95 {_percentile(values, 0.95):.0f}  "
+                f"max {max(values, default=float('nan')):.0f}")
+
+    print(f"Hotline load run: {r['duration']:.0f} s, {args.viewers} board viewers refreshing every {args.think:g} s, "
+          f"target {args.rate} posts/s in batches every {args.batch_every:g} s, 2 workers")
     print(f"board requests      {len(lat)} ({len(lat) / r['duration']:.0f}/s)")
-    print(f"board latency ms    p50 {_percentile(lat, 0.5):.0f}  p95 {_percentile(lat, 0.95):.0f}  "
-          f"max {max(lat, default=float('nan')):.0f}")
+    print(f"board latency ms    {spread(lat)}")
     print(f"board errors        {len(r['errors'])}" + (f" (first: {r['errors'][0]})" if r["errors"] else ""))
-    print(f"ingestion rate      {r['sent'] / r['duration']:.0f} posts/s achieved")
-    print(f"ingestion lag ms    p50 {_percentile(lags, 0.5):.0f}  p95 {_percentile(lags, 0.95):.0f}  "
-          f"max {max(lags, default=float('nan')):.0f}  (batch committed -> counted on the board; "
-          f"{r['unseen_batches']} last batches not yet probed)")
-    print(f"posts sent/stored   {r['sent']} sent, {r['stored']} stored by posts_ingest, {r['in_db']} in the database"
-          f" -> {'EQUAL' if r['sent'] == r['stored'] == r['in_db'] else 'MISMATCH'}")
-    if r["ingest_errors"]:
-        print(f"ingestion errors    {len(r['ingest_errors'])} (first: {r['ingest_errors'][0]})")
-    if (r["errors"] or r["ingest_errors"] or r["sent"] != r["in_db"]):
+    print(f"ingestion sent      {r['sent'] / r['duration']:.0f} posts/s ({r['batches']} batches)")
+    print(f"ingestion stored    {r['committed_batches']} batches committed; the queue drained "
+          f"{r['drain']:.1f} s after the run")
+    print(f"lag stored->board ms {spread(commit_lags)}")
+    print(f"lag sent->board ms   {spread(send_lags)}  (includes time queued for a worker; "
+          f"{r['unseen']} last batches not probed)")
+    print(f"posts sent/stored   {r['sent']} sent, {r['in_db']} in the database"
+          f" -> {'EQUAL' if r['sent'] == r['in_db'] else 'MISMATCH'}")
+    if r["errors"] or r["sent"] != r["in_db"]:
         sys.exit(1)
 
 

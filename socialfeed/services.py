@@ -184,6 +184,11 @@ def _ingest_platform(*, platform: str, posts: dict[str, NormalisedPost], source:
 
 # Columns written by _posts_insert, in table order of the COPY below.
 _INSERT_FIELDS = [f for f in Post._meta.concrete_fields if not f.primary_key]
+# Fields whose Python value psycopg writes as it is (text, numbers, booleans, foreign key ids): asking Django to
+# prepare each of them, for every cell, took a tenth of ingestion time. The others (JSON, dates) are prepared.
+_AS_IS_TYPES = {"CharField", "TextField", "BooleanField", "FloatField", "IntegerField", "BigIntegerField",
+                "PositiveIntegerField", "PositiveSmallIntegerField", "SmallIntegerField", "ForeignKey"}
+_INSERT_PLAN = [(f, f.get_internal_type() not in _AS_IS_TYPES) for f in _INSERT_FIELDS]
 
 
 def _posts_insert(rows: list[Post]) -> None:
@@ -210,7 +215,8 @@ def _posts_insert(rows: list[Post]) -> None:
             for row in rows:
                 if row.first_seen_at is None:
                     row.first_seen_at = now
-                copy.write_row([f.get_db_prep_save(getattr(row, f.attname), connection) for f in _INSERT_FIELDS])
+                copy.write_row([f.get_db_prep_save(getattr(row, f.attname), connection) if prepare
+                                else getattr(row, f.attname) for f, prepare in _INSERT_PLAN])
         cursor.execute(f'INSERT INTO "{table}" ({column_list}) SELECT {column_list} FROM hotline_post_in '
                        "ON CONFLICT (platform, platform_id) DO NOTHING")
 
