@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
-from socialfeed.tone.features import DENSE_FEATURES, post_parts, word_shape
+from socialfeed.tone.features import DENSE_FEATURES, STACK_FEATURES, post_parts, stack_features, word_shape
 from socialfeed.tone.lang import SUPPORTED, detect_language, normalise_hint
 
 MODEL_PATH = Path(__file__).resolve().parent / "model.json"
@@ -61,15 +61,17 @@ def _lexicon_nudge(text: str) -> tuple[float, float]:
 
 
 class LinearToneAnalyser:
-    """Multinomial logistic regression over words, negation-marked words, word pairs, character n-grams and
-    two lexicon scores, trained by ``manage.py train_tone`` on English and French labelled tweets (see
-    socialfeed/tone/training.py).
+    """Two stages, trained by ``manage.py train_tone`` on English and French labelled tweets (see
+    socialfeed/tone/training.py). First, a multinomial logistic regression over words, negation-marked words,
+    word pairs, character n-grams and two lexicon sums; second, a small logistic regression from the first
+    stage's three logits, VADER's scores of an English post, the lexicon sums and the language to the final
+    logits, fitted on out-of-fold first-stage logits so that it learns how far to trust each.
 
-    Scoring is one sparse matrix product per batch (:meth:`analyse_many`); :meth:`analyse` is a batch of one,
-    so both give the same result to the last bit. Measured (evaluate_tone, macro-F1, this model vs VADER):
-    airline held-out 0.742 vs 0.408, UMSAB English val 0.602 vs 0.605, UMSAB French val 0.627 vs 0.275, Free
-    weak held-out 0.509 vs 0.211. bench/tone.py on a shared, loaded 2-core box: 2,600 posts/s one by one,
-    7,300 posts/s in batches of 2,000 (VADER about 8,000).
+    Scoring is one pass per batch (:meth:`analyse_many`); :meth:`analyse` is a batch of one, so both give the
+    same result to the last bit. Measured (evaluate_tone, macro-F1, this model vs VADER): airline held-out
+    0.727 vs 0.408, UMSAB English val 0.612 vs 0.608, UMSAB French val 0.658 vs 0.275, Free weak held-out
+    0.488 vs 0.211. bench/tone.py on a shared, loaded 2-core box: about 2,300 posts/s one by one and 4,300 in
+    batches of 2,000 (VADER about 8,000; VADER's own pass over each English post is part of both figures).
     """
 
     name = "hotline-linear"
@@ -86,6 +88,10 @@ class LinearToneAnalyser:
         self._dense = np.array([model["dense"][name] for name in DENSE_FEATURES], dtype=np.float64) / scale
         self._bias = np.array(model["bias"], dtype=np.float64) / scale
         self._lang_columns = {f[2:]: i for f, i in self._index.items() if f.startswith("l:")}
+        stack = model["stack"]
+        self._stack_logits = np.array([stack["weights"][f"logit:{label}"] for label in LABELS], dtype=np.float64) / scale
+        self._stack_features = np.array([stack["weights"][name] for name in STACK_FEATURES], dtype=np.float64) / scale
+        self._stack_bias = np.array(stack["bias"], dtype=np.float64) / scale
         self._word_cache: dict[str, tuple[tuple[int, ...], int]] = {}
 
     def _word_columns(self, token: str) -> tuple[tuple[int, ...], int]:
@@ -98,12 +104,11 @@ class LinearToneAnalyser:
                 self._word_cache[token] = cached
         return cached
 
-    def _logits(self, texts: Sequence[str], langs: Sequence[str]):
-        """(logits, known) for the posts: known is False where the model knows no feature of a post and no
-        emoji or sarcasm marker nudges it. Everything per row is computed element by element, so a post's
-        logits do not depend on the other posts of its batch."""
+    def _first_stage(self, texts: Sequence[str], langs: Sequence[str]):
+        """(first-stage logits, stack inputs, nudges, known) for the posts: known is False where the model knows
+        no feature of a post and no emoji or sarcasm marker nudges it. Everything per row is computed element by
+        element, so a post's logits do not depend on the other posts of its batch."""
         import numpy as np
-        from scipy.sparse import csr_matrix
 
         index_get = self._index.get
         word_columns = self._word_columns
@@ -112,6 +117,7 @@ class LinearToneAnalyser:
         indices: list[int] = []
         scales: list[float] = []
         dense: list[tuple[float, float, float, float]] = []
+        stacked: list[tuple[float, ...]] = []
         nudges: list[float] = []
         known: list[bool] = []
         for text, lang in zip(texts, langs, strict=True):
@@ -127,20 +133,41 @@ class LinearToneAnalyser:
             # Each occurrence of a feature weighs 1/sqrt(number of features of the post), as in training.
             scales.append(1.0 / math.sqrt(size) if size else 1.0)
             dense.append(lexicon)
+            stacked.append(stack_features(text, lang, lexicon))
             nudge_neg, nudge_pos = _lexicon_nudge(text)
             nudges += (nudge_neg, 0.0, nudge_pos)
             known.append(bool(len(columns) - (lang_columns.get(lang, -1) in columns) or nudge_neg or nudge_pos))
         rows = len(lengths)
-        indptr = np.zeros(rows + 1, dtype=np.int64)
-        np.cumsum(lengths, out=indptr[1:])
-        values = np.repeat(np.array(scales, dtype=np.float64), lengths)
-        matrix = csr_matrix((values, np.array(indices, dtype=np.int64), indptr), shape=(rows, len(self._weights)))
-        logits = matrix @ self._weights
+        # Each row's sum of its features' weight rows, in the order of its features, by one reduceat over the
+        # whole batch (a sparse matrix costs more to build than to multiply for the one post of analyse). A row
+        # with no known feature is left at zero: reduceat would copy its neighbour's first weight row.
+        logits = np.zeros((rows, len(LABELS)), dtype=np.float64)
+        if indices:
+            counts = np.array(lengths, dtype=np.int64)
+            contributions = self._weights[np.array(indices, dtype=np.intp)]
+            contributions *= np.repeat(np.array(scales, dtype=np.float64), counts)[:, None]
+            filled = counts > 0
+            starts = (np.cumsum(counts) - counts)[filled]
+            logits[filled] = np.add.reduceat(contributions, starts, axis=0)
         lexicon_scores = np.array(dense, dtype=np.float64).reshape(rows, len(DENSE_FEATURES))
         for k in range(len(DENSE_FEATURES)):
             logits += lexicon_scores[:, k : k + 1] * self._dense[k]
         logits += self._bias
-        logits += np.array(nudges, dtype=np.float64).reshape(rows, 3)
+        stack_inputs = np.array(stacked, dtype=np.float64).reshape(rows, len(STACK_FEATURES))
+        return logits, stack_inputs, np.array(nudges, dtype=np.float64).reshape(rows, 3), known
+
+    def _logits(self, texts: Sequence[str], langs: Sequence[str]):
+        """(logits, known) for the posts: the second stage applied to the first stage's logits and the stack
+        inputs (VADER's scores, the lexicon sums, the language), then the emoji and sarcasm nudges. Column by
+        column, element by element: no result depends on the rest of the batch."""
+        first, stack_inputs, nudges, known = self._first_stage(texts, langs)
+        logits = first[:, 0:1] * self._stack_logits[0]
+        for k in range(1, len(LABELS)):
+            logits += first[:, k : k + 1] * self._stack_logits[k]
+        for k in range(len(STACK_FEATURES)):
+            logits += stack_inputs[:, k : k + 1] * self._stack_features[k]
+        logits += self._stack_bias
+        logits += nudges
         return logits, known
 
     def probabilities_many(self, texts: Sequence[str], langs: Sequence[str]):
@@ -162,7 +189,7 @@ class LinearToneAnalyser:
 
     def analyse_many(self, texts: Sequence[str], lang_hints: Sequence[str] | None = None) -> list:
         """Score a batch of posts (METRICS.md §6 sentiment score and label): the same results as :meth:`analyse`
-        post by post, many times faster, because the model is applied to the whole batch in one product."""
+        post by post, about twice as fast, because the model's arithmetic is done once for the whole batch."""
         from socialfeed.tone import ToneResult, label_for_score
 
         texts = [t or "" for t in texts]
