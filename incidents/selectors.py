@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Min, Q, Sum
-from django.db.models.functions import TruncHour
+from django.db.models import Count, Min, Q, Sum
+from django.db.models.functions import TruncHour, TruncMinute
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from socialfeed.models import Mention, MinuteFrtCount, MinuteRollup, Post
 from socialfeed.rollups import COUNT_FIELDS, FRT_BRANCHING, FRT_LEVELS, mention_counts, minute_of
@@ -540,13 +542,21 @@ def chart_tone(*, incident: Incident, now: dt.datetime | None = None) -> dict:
     buckets = _frt_buckets(incident, now)
     series = minute_series(brand_id=incident.brand_id, start=incident.started_at, end=incident.window_end(now))
     totals = _bucket_totals(series, buckets)
-    official = list(_official_posts(incident).filter(
-        created_at__gte=incident.started_at, created_at__lt=incident.window_end(now)
-    ).values_list("created_at", "sentiment_label"))
-    official_net = []
-    for lo, hi in buckets:
-        labels = [label for at, label in official if lo <= at < hi]
-        official_net.append(_net(labels.count("positive"), labels.count("negative"), len(labels)))
+    # Official posts' labels counted per minute by the database, then summed per bucket: a brand answering
+    # hundreds of customers a minute must not make the chart read every reply.
+    per_minute = (_official_posts(incident)
+                  .filter(created_at__gte=incident.started_at, created_at__lt=incident.window_end(now))
+                  .annotate(m=TruncMinute("created_at", tzinfo=UTC)).values("m")
+                  .annotate(n=Count("id"), positive=Count("id", filter=Q(sentiment_label="positive")),
+                            negative=Count("id", filter=Q(sentiment_label="negative"))).order_by())
+    official_totals = [Counter() for _bucket in buckets]
+    starts = [lo for lo, _hi in buckets]
+    for row in per_minute:
+        minute = row["m"].astimezone(UTC)
+        index = bisect_right(starts, minute) - 1
+        if 0 <= index < len(buckets) and minute < buckets[index][1]:
+            official_totals[index].update({k: row[k] for k in ("n", "positive", "negative")})
+    official_net = [_net(t["positive"], t["negative"], t["n"]) for t in official_totals]
     return {
         "labels": _labels(incident, [lo for lo, _hi in buckets]),
         "datasets": [
@@ -564,25 +574,49 @@ def chart_tone(*, incident: Incident, now: dt.datetime | None = None) -> dict:
 
 def chart_official(*, incident: Incident, now: dt.datetime | None = None) -> dict:
     """The brand's official posts on the per-minute timeline, one series per §6 category; promotional
-    broadcasts inside the window are flagged off-message (METRICS.md §5)."""
+    broadcasts inside the window are flagged off-message (METRICS.md §5).
+
+    Broadcasts (what the brand tells everyone) are one point each. Replies to customers are one point per
+    minute and category, with their number: during a busy outage a brand answers hundreds a minute, and a
+    point per reply would hide the broadcasts and make the chart (and the page) slow.
+    """
     now = now or timezone.now()
     lo, hi = chart_range(incident=incident, now=now)
     minutes = _minutes(lo, hi)
     labels = _labels(incident, minutes)
     start, end = incident.started_at, incident.window_end(now)
-    posts = _official_posts(incident).filter(created_at__gte=lo, created_at__lt=hi).order_by("created_at")
+    posts = _official_posts(incident).filter(created_at__gte=lo, created_at__lt=hi)
     categories = list(Post.Category)
-    per_category: dict[str, list] = {c.value: [] for c in categories}
+    points: list[tuple[dt.datetime, str, dict]] = []  # (moment, category, point), sorted by moment below
     off_message = []
-    for post in posts:
+    reply_label = str(Post.OfficialKind.REPLY.label)
+    for post in posts.exclude(official_kind=Post.OfficialKind.REPLY).order_by("created_at"):
         category = post.category or Post.Category.OTHER
         index = int((minute_of(post.created_at) - lo) / MINUTE)
         point = {"x": labels[index], "y": Post.Category(category).label.capitalize(), "text": post.text[:140],
                  "kind": post.get_official_kind_display()}
-        per_category[category].append(point)
+        points.append((post.created_at, category, point))
         if (post.official_kind == Post.OfficialKind.BROADCAST and category == Post.Category.PROMOTIONAL
                 and start <= post.created_at < end):
             off_message.append(point)
+    replies = (posts.filter(official_kind=Post.OfficialKind.REPLY)
+               .annotate(m=TruncMinute("created_at", tzinfo=UTC)).values("m", "category")
+               .annotate(n=Count("id"), sample=Min("text")).order_by())
+    for row in replies:
+        minute = row["m"].astimezone(UTC)
+        category = row["category"] or Post.Category.OTHER
+        index = int((minute - lo) / MINUTE)
+        if not 0 <= index < len(labels):
+            continue
+        text = row["sample"][:140] if row["n"] == 1 else ngettext(
+            "%(count)d reply this minute, e.g. “%(text)s”", "%(count)d replies this minute, e.g. “%(text)s”",
+            row["n"]) % {"count": row["n"], "text": row["sample"][:100]}
+        point = {"x": labels[index], "y": Post.Category(category).label.capitalize(), "text": text,
+                 "kind": reply_label, "count": row["n"]}
+        points.append((minute, category, point))
+    per_category: dict[str, list] = {c.value: [] for c in categories}
+    for _moment, category, point in sorted(points, key=lambda item: item[0]):
+        per_category[category].append(point)
     datasets = []
     for category in categories:
         colour, style = CATEGORY_STYLE[category]

@@ -138,3 +138,20 @@ def test_viewers_of_one_incident_share_its_figures_for_a_moment_but_never_across
     settings.BOARD_SHARED_SECONDS = 0
     queue = [q["text"] for q in _json(comms_client, "board_live", outage)["queue"]]
     assert "@ondine_mobile still nothing" in queue and queue != [q["text"] for q in first["queue"]]
+
+
+def test_the_official_timeline_groups_a_minute_of_replies_into_one_point_but_keeps_every_broadcast(
+        comms_client, outage):
+    from .conftest import official
+
+    for second in range(30):  # the brand answers 30 customers within one minute
+        official(outage.brand, at(10, 20, second), kind="reply", category="apology", text=f"Sorry {second:02}")
+    official(outage.brand, at(10, 20, 40), text="Engineers are on site")  # a broadcast in the same minute
+    data = _json(comms_client, "board_chart", outage, chart="official")
+    by_label = {d["label"]: d["data"] for d in data["datasets"]}
+    apologies = by_label["Apology"]
+    busy = [p for p in apologies if p["x"] == "11:20"]
+    assert len(busy) == 1 and busy[0]["count"] == 30 and busy[0]["text"].startswith("30 replies this minute")
+    assert [p["text"] for p in apologies if p["x"] == "11:12"] == ["Sorry, we are on it"]  # a lone reply: its text
+    assert "Engineers are on site" in [p["text"] for p in by_label["Status update"] if p["x"] == "11:20"]
+    assert [p["x"] for p in apologies] == sorted(p["x"] for p in apologies)
