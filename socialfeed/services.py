@@ -148,11 +148,19 @@ def _ingest_platform(*, platform: str, posts: dict[str, NormalisedPost], source:
         _apply_tone(row, incoming, scores[platform_id])
         rows.append(row)
     # ignore_conflicts: a racing worker may have stored some of these since we looked; theirs stands.
-    _posts_insert(rows)
-    stored = {
-        p.platform_id: p
-        for p in Post.objects.filter(platform=platform, platform_id__in=list(fresh)).only(*_MATCH_FIELDS)
-    }
+    inserted = _posts_insert(rows)
+    stored: dict[str, Post] = {}
+    for row in rows:
+        if row.platform_id in inserted:  # our rows, now with their ids: no need to read them back
+            row.pk = inserted[row.platform_id]
+            row._state.adding, row._state.db = False, connection.alias
+            stored[row.platform_id] = row
+    missing = [pid for pid in fresh if pid not in stored]  # SQLite, or rows another writer stored first
+    if missing:
+        stored.update({
+            p.platform_id: p
+            for p in Post.objects.filter(platform=platform, platform_id__in=missing).only(*_MATCH_FIELDS)
+        })
     result.stored += len(fresh)
 
     affected: set[GroupKey] = set()
@@ -191,17 +199,18 @@ _AS_IS_TYPES = {"CharField", "TextField", "BooleanField", "FloatField", "Integer
 _INSERT_PLAN = [(f, f.get_internal_type() not in _AS_IS_TYPES) for f in _INSERT_FIELDS]
 
 
-def _posts_insert(rows: list[Post]) -> None:
-    """Insert new posts, leaving alone any a racing worker stored meanwhile (its row stands).
+def _posts_insert(rows: list[Post]) -> dict[str, int]:
+    """Insert new posts, leaving alone any a racing worker stored meanwhile (its row stands). Returns the ids of
+    the rows inserted, by platform id (empty on SQLite, whose bulk insert does not return them).
 
     On PostgreSQL the rows go through COPY into a temporary table and one INSERT ... ON CONFLICT DO NOTHING:
     several times faster than a multi-row INSERT with a parameter per cell, which dominated ingestion time.
     """
     if not rows:
-        return
+        return {}
     if connection.vendor != "postgresql":
         Post.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
-        return
+        return {}
     now = timezone.now()
     table = Post._meta.db_table
     columns = [f.column for f in _INSERT_FIELDS]
@@ -218,7 +227,8 @@ def _posts_insert(rows: list[Post]) -> None:
                 copy.write_row([f.get_db_prep_save(getattr(row, f.attname), connection) if prepare
                                 else getattr(row, f.attname) for f, prepare in _INSERT_PLAN])
         cursor.execute(f'INSERT INTO "{table}" ({column_list}) SELECT {column_list} FROM hotline_post_in '
-                       "ON CONFLICT (platform, platform_id) DO NOTHING")
+                       "ON CONFLICT (platform, platform_id) DO NOTHING RETURNING platform_id, id")
+        return dict(cursor.fetchall())
 
 
 def _apply_tone(row: Post, incoming: NormalisedPost, result: tone.ToneResult) -> None:
