@@ -77,14 +77,20 @@ def posts_ingest(*, posts: Iterable[NormalisedPost], source: Source | None = Non
     if not batch:
         return result
     directory = directory or BrandDirectory.load()
+    # METRICS.md §6: the whole batch is scored in one matrix product (same results as post by post), before the
+    # transaction: scoring needs no database, so another worker can store its batch meanwhile.
+    keys = list(batch)
+    scores = dict(zip(keys, tone.analyse_many([batch[k].text or "" for k in keys],
+                                              [batch[k].lang or "" for k in keys]), strict=True))
     with transaction.atomic():
         mention_writes_serialise()  # concurrent workers each see the batches committed before theirs
-        _ingest_batch(batch=batch, source=source, directory=directory, result=result)
+        _ingest_batch(batch=batch, source=source, directory=directory, result=result, scores=scores)
     return result
 
 
 def _ingest_batch(*, batch: dict[tuple[str, str], NormalisedPost], source: Source | None,
-                  directory: BrandDirectory, result: IngestResult) -> None:
+                  directory: BrandDirectory, result: IngestResult,
+                  scores: dict[tuple[str, str], tone.ToneResult]) -> None:
     by_platform: dict[str, dict[str, NormalisedPost]] = defaultdict(dict)
     for (platform, platform_id), post in batch.items():
         by_platform[platform][platform_id] = post
@@ -92,7 +98,8 @@ def _ingest_batch(*, batch: dict[tuple[str, str], NormalisedPost], source: Sourc
     touched: set[tuple[int, datetime]] = set()  # (brand, created_at) of mentions created or changed
     for platform, posts in by_platform.items():
         affected |= _ingest_platform(platform=platform, posts=posts, source=source, directory=directory,
-                                     result=result, touched=touched)
+                                     result=result, touched=touched,
+                                     scores={pid: scores[(platform, pid)] for pid in posts})
     _groups_recompute(affected, touched=touched)
     # The board's per-minute rollups follow the mentions in the same transaction, so they never disagree.
     rollups_refresh(brand_ids_minutes=touched)
@@ -100,16 +107,13 @@ def _ingest_batch(*, batch: dict[tuple[str, str], NormalisedPost], source: Sourc
 
 def _ingest_platform(*, platform: str, posts: dict[str, NormalisedPost], source: Source | None,
                      directory: BrandDirectory, result: IngestResult,
-                     touched: set[tuple[int, datetime]]) -> set[GroupKey]:
+                     touched: set[tuple[int, datetime]], scores: dict[str, tone.ToneResult]) -> set[GroupKey]:
     existing = {
         p.platform_id: p
         for p in Post.objects.filter(platform=platform, platform_id__in=list(posts)).only(*_MATCH_FIELDS)
     }
     now = timezone.now()
-    # METRICS.md §6: the whole batch is scored in one matrix product (same results as post by post).
-    changed = [pid for pid, p in posts.items() if pid not in existing or p.text != existing[pid].text]
-    scores = dict(zip(changed, tone.analyse_many([posts[pid].text or "" for pid in changed],
-                                                 [posts[pid].lang or "" for pid in changed]), strict=True))
+    # ``scores``: every post of the batch, scored by posts_ingest before the transaction (METRICS.md §6).
 
     # Edits: a post seen again with other text keeps its row and its mentions; its text and tone change.
     edited: list[Post] = []
