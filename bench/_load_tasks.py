@@ -24,9 +24,10 @@ def ingest_batch(posts: list[dict]) -> int:
     from socialfeed.services import posts_ingest
 
     batch = [NormalisedPost(**{**p, "created_at": datetime.fromisoformat(p["created_at"])}) for p in posts]
+    started = time.perf_counter()
     result = posts_ingest(posts=batch)
-    committed_at = time.time()
+    committed_at, took = time.time(), time.perf_counter() - started
     client = redis.Redis.from_url(settings.REDIS_URL)
     total = client.incrby(MENTIONS_KEY, result.mentions_created)
-    client.rpush(COMMITS_KEY, f"{committed_at},{total}")
+    client.rpush(COMMITS_KEY, f"{committed_at},{total},{took}")
     return result.stored
