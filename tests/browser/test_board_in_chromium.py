@@ -15,6 +15,10 @@ PASSWORD = "hotline-test-pass"
 
 pytestmark = [
     pytest.mark.browser,
+    # The board fetches five endpoints at once. With the in-memory SQLite test database, Django's live server
+    # hands every request thread the same single connection, and concurrent queries on it can hang the run;
+    # on PostgreSQL (CI's first pass) each thread has its own connection, as in production.
+    pytest.mark.postgres,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium "
                                                      "(apt-get install -y chromium); no browser is downloaded"),
 ]
