@@ -21,7 +21,8 @@ terminated at the end, also on Ctrl-C or failure.
     .venv/bin/python bench/load.py --seconds 300   # the issue's 5-minute run
 
 The bench database (default hotline_load_bench, created if missing) has its bench brand replaced on every run:
-never point --database-url at a database you care about.
+never point --database-url at a database you care about. The Redis database (default 12) is emptied at the start
+of every run: never point --redis-url at one you care about either.
 """
 from __future__ import annotations
 
