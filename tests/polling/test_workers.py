@@ -6,9 +6,6 @@ queue, reading the pytest test database. Every wait is bounded; workers are term
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from urllib.parse import quote, urlparse, urlunparse
@@ -21,6 +18,7 @@ from django.db import connection
 from django.utils import timezone
 
 from socialfeed.models import Post, Source
+from tests.celery_worker import WorkerProcess, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -48,48 +46,14 @@ def _database_url() -> str:
 
 
 def _wait_for(condition, *, what: str, limit: float = WAIT_LIMIT):
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    pytest.fail(f"gave up after {limit:g} s waiting for {what}")
+    return wait_for(condition, what=what, limit=limit)
 
 
-class Worker:
-    def __init__(self, name: str, log_dir: Path) -> None:
-        self.name = name
-        self.log = log_dir / f"{name}.log"
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": _database_url(),
-               "REDIS_URL": _redis_url(), "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
-               "SOURCE_LOCK_TTL_SECONDS": str(LOCK_TTL), "DB_CONN_MAX_AGE": "0"}
-        with self.log.open("wb") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--concurrency=1",
-                 "-Q", QUEUE, "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat",
-                 "--loglevel=INFO"],
-                cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
-            )
-
-    def text(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def wait_ready(self) -> None:
-        _wait_for(lambda: " ready." in self.text() or self.process.poll() is not None, what=f"{self.name} to start")
-        assert self.process.poll() is None, self.text()
-
-    def finished_tasks(self) -> int:
-        return self.text().count("] succeeded in ")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+def Worker(name: str, log_dir: Path) -> WorkerProcess:  # noqa: N802 - reads as the class it builds
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": _database_url(),
+           "REDIS_URL": _redis_url(), "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+           "SOURCE_LOCK_TTL_SECONDS": str(LOCK_TTL), "DB_CONN_MAX_AGE": "0"}
+    return WorkerProcess(name=name, queue=QUEUE, env=env, log=log_dir / f"{name}.log", wait_limit=WAIT_LIMIT)
 
 
 @pytest.fixture

@@ -14,15 +14,15 @@ transaction back. Product code runs unchanged; every wait is bounded.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from celery import Celery
+
+from tests.celery_worker import WorkerProcess, wait_for
 
 pytestmark = pytest.mark.postgres  # runs in CI's PostgreSQL + Redis pass, beside the other real-service tests
 
@@ -78,13 +78,7 @@ WHERE a.datname = 'hotline' AND a.wait_event_type = 'Lock' AND a.wait_event = 'a
 
 
 def _wait_for(condition, *, what: str, limit: float = WAIT_LIMIT):
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    pytest.fail(f"gave up after {limit:g} s waiting for {what}")
+    return wait_for(condition, what=what, limit=limit, every=0.05)
 
 
 def _hotline_env(private_postgres, private_redis, **extra: str) -> dict[str, str]:
@@ -92,38 +86,11 @@ def _hotline_env(private_postgres, private_redis, **extra: str) -> dict[str, str
             "REDIS_URL": private_redis.url, **extra}
 
 
-class Worker:
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.log = log
-        with log.open("wb") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-c", WORKER_MAIN, "-A", "config", "worker", "--pool=solo", "--concurrency=1",
-                 "-Q", QUEUE, "-n", "pg-restart@%h", "--without-gossip", "--without-mingle", "--without-heartbeat",
-                 "--loglevel=INFO"],
-                cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
-            )
-
-    def text(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def wait_ready(self) -> None:
-        _wait_for(lambda: " ready." in self.text() or self.process.poll() is not None, what="the worker to start")
-        assert self.process.poll() is None, self.text()
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-
-
 @pytest.fixture
 def worker(private_postgres, private_redis, tmp_path):
     """A Celery worker on the private PostgreSQL and Redis; stopped before either server goes away."""
-    started = Worker(_hotline_env(private_postgres, private_redis), tmp_path / "worker.log")
+    started = WorkerProcess(name="pg-restart", queue=QUEUE, env=_hotline_env(private_postgres, private_redis),
+                            log=tmp_path / "worker.log", wait_limit=WAIT_LIMIT, python_args=("-c", WORKER_MAIN))
     yield started
     started.stop()
 
