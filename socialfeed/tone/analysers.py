@@ -116,7 +116,7 @@ class LinearToneAnalyser:
         lengths: list[int] = []
         indices: list[int] = []
         scales: list[float] = []
-        dense: list[tuple[float, float, float, float]] = []
+        dense: list[tuple[float, ...]] = []
         stacked: list[tuple[float, ...]] = []
         nudges: list[float] = []
         known: list[bool] = []

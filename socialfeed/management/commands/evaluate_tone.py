@@ -7,7 +7,14 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from socialfeed.tone.analysers import load_model, vader_analyser
-from socialfeed.tone.evaluation import LABELS, category_table, official_posts, score_analyser
+from socialfeed.tone.evaluation import (
+    LABELS,
+    category_table,
+    macro_f1_difference_interval,
+    official_posts,
+    predictions,
+    scores,
+)
 from socialfeed.tone.training import default_data_dir, validation_sets
 
 _SHORT = {"negative": "neg", "neutral": "neu", "positive": "pos"}
@@ -26,11 +33,16 @@ class Command(BaseCommand):
         default, vader = load_model(), vader_analyser()
         out = self.stdout.write
         for name, examples in validation_sets(data).items():
-            mine, theirs = score_analyser(default, examples), score_analyser(vader, examples)
+            truth = [e.label for e in examples]
+            mine_labels, theirs_labels = predictions(default, examples), predictions(vader, examples)
+            mine, theirs = scores(truth, mine_labels), scores(truth, theirs_labels)
+            low, high = macro_f1_difference_interval(truth, mine_labels, theirs_labels)
             out(f"\n== {name}: {mine.n} posts")
             out(f"{'':22}{default.analyser_id:>30}{vader.analyser_id:>30}")
             out(f"{'accuracy':22}{mine.accuracy:>30.3f}{theirs.accuracy:>30.3f}")
             out(f"{'macro-F1':22}{mine.macro_f1:>30.3f}{theirs.macro_f1:>30.3f}")
+            out(f"lead in macro-F1 over VADER: {mine.macro_f1 - theirs.macro_f1:+.3f}, "
+                f"95% paired bootstrap interval [{low:+.3f}, {high:+.3f}]")
             out("confusion (rows = truth, columns = predicted neg/neu/pos)")
             for i, label in enumerate(LABELS):
                 left = " ".join(f"{v:>6}" for v in mine.confusion[i])
