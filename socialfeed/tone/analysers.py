@@ -69,9 +69,10 @@ class LinearToneAnalyser:
 
     Scoring is one pass per batch (:meth:`analyse_many`); :meth:`analyse` is a batch of one, so both give the
     same result to the last bit. Measured (evaluate_tone, macro-F1, this model vs VADER): airline held-out
-    0.727 vs 0.408, UMSAB English val 0.612 vs 0.608, UMSAB French val 0.658 vs 0.275, Free weak held-out
-    0.488 vs 0.211. bench/tone.py on a shared, loaded 2-core box: about 2,300 posts/s one by one and 4,300 in
-    batches of 2,000 (VADER about 8,000; VADER's own pass over each English post is part of both figures).
+    0.747 vs 0.408, UMSAB English val 0.618 vs 0.608 (a lead within noise), UMSAB French val 0.654 vs 0.275,
+    Free weak held-out 0.498 vs 0.211. bench/tone.py on a 2-core box: 2,000-2,200 posts/s one by one and
+    3,800-4,300 in batches of 2,000 (VADER about 8,500; VADER's own pass over each English post is part of
+    both figures).
     """
 
     name = "hotline-linear"
