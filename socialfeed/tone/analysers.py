@@ -67,130 +67,132 @@ class LinearToneAnalyser:
     stage's three logits, VADER's scores of an English post, the lexicon sums and the language to the final
     logits, fitted on out-of-fold first-stage logits so that it learns how far to trust each.
 
-    Scoring is one pass per batch (:meth:`analyse_many`); :meth:`analyse` is a batch of one, so both give the
-    same result to the last bit. Measured (evaluate_tone, macro-F1, this model vs VADER): airline held-out
-    0.747 vs 0.408, UMSAB English val 0.618 vs 0.608 (a lead within noise), UMSAB French val 0.654 vs 0.275,
-    Free weak held-out 0.498 vs 0.211. bench/tone.py on a 2-core box: 2,000-2,200 posts/s one by one and
-    3,800-4,300 in batches of 2,000 (VADER about 8,500; VADER's own pass over each English post is part of
-    both figures).
+    Scoring is one plain-Python pass per post, the same for :meth:`analyse` and :meth:`analyse_many`, so both
+    give the same result to the last bit and no post's score depends on the rest of its batch: with a few dozen
+    known features per post, arithmetic on Python floats costs less than building numpy arrays for them.
+    Measured (evaluate_tone, macro-F1, this model vs VADER): airline held-out 0.747 vs 0.408, UMSAB English val
+    0.618 vs 0.608 (a lead within noise), UMSAB French val 0.654 vs 0.275, Free weak held-out 0.498 vs 0.211.
+    bench/tone.py gives the posts/s (VADER's own pass over each English post is part of the figure).
     """
 
     name = "hotline-linear"
 
     def __init__(self, model: dict) -> None:
-        import numpy as np
-
         self.version: str = model["version"]
         self.analyser_id = f"{self.name}/{self.version}"
         scale = float(model["scale"])
         features = sorted(model["weights"])
         self._index: dict[str, int] = {feature: i for i, feature in enumerate(features)}
-        self._weights = np.array([model["weights"][f] for f in features], dtype=np.float64).reshape(-1, 3) / scale
-        self._dense = np.array([model["dense"][name] for name in DENSE_FEATURES], dtype=np.float64) / scale
-        self._bias = np.array(model["bias"], dtype=np.float64) / scale
+
+        def row(values) -> tuple[float, float, float]:
+            a, b, c = values
+            return a / scale, b / scale, c / scale
+
+        self._weights: list[tuple[float, float, float]] = [row(model["weights"][f]) for f in features]
+        self._dense = [row(model["dense"][name]) for name in DENSE_FEATURES]
+        self._bias = row(model["bias"])
         self._lang_columns = {f[2:]: i for f, i in self._index.items() if f.startswith("l:")}
         stack = model["stack"]
-        self._stack_logits = np.array([stack["weights"][f"logit:{label}"] for label in LABELS], dtype=np.float64) / scale
-        self._stack_features = np.array([stack["weights"][name] for name in STACK_FEATURES], dtype=np.float64) / scale
-        self._stack_bias = np.array(stack["bias"], dtype=np.float64) / scale
-        self._word_cache: dict[str, tuple[tuple[int, ...], int]] = {}
+        self._stack_logits = [row(stack["weights"][f"logit:{label}"]) for label in LABELS]
+        self._stack_features = [row(stack["weights"][name]) for name in STACK_FEATURES]
+        self._stack_bias = row(stack["bias"])
+        self._word_cache: dict[str, tuple[float, float, float, int, int]] = {}
 
-    def _word_columns(self, token: str) -> tuple[tuple[int, ...], int]:
-        """The model's columns of a token's character n-grams, and how many n-grams it has (known or not)."""
+    def _word_sums(self, token: str) -> tuple[float, float, float, int, int]:
+        """A token's character n-grams, summed: their three weights, how many the model knows, how many it has."""
         cached = self._word_cache.get(token)
         if cached is None:
             grams = word_shape(token)[0]
-            cached = (tuple(i for i in map(self._index.get, grams) if i is not None), len(grams))
+            s0 = s1 = s2 = 0.0
+            known = 0
+            weights = self._weights
+            for i in map(self._index.get, grams):
+                if i is not None:
+                    w0, w1, w2 = weights[i]
+                    s0 += w0
+                    s1 += w1
+                    s2 += w2
+                    known += 1
+            cached = (s0, s1, s2, known, len(grams))
             if len(self._word_cache) < _WORD_CACHE_SIZE:  # bounded: a worker runs for weeks
                 self._word_cache[token] = cached
         return cached
 
-    def _first_stage(self, texts: Sequence[str], langs: Sequence[str]):
-        """(first-stage logits, stack inputs, nudges, known) for the posts: known is False where the model knows
-        no feature of a post and no emoji or sarcasm marker nudges it. Everything per row is computed element by
-        element, so a post's logits do not depend on the other posts of its batch."""
-        import numpy as np
+    def _first_stage(self, text: str, lang: str):
+        """(first-stage logits, stack inputs, known features) of one post. ``known`` leaves out the language
+        feature: a post of which the model knows nothing else is not evidence of anything."""
+        tokens, contextual, extra, lexicon = post_parts(text, lang)
+        get, weights = self._index.get, self._weights
+        s0 = s1 = s2 = 0.0
+        known = 0
+        for feature in contextual:
+            i = get(feature)
+            if i is not None:
+                w0, w1, w2 = weights[i]
+                s0 += w0
+                s1 += w1
+                s2 += w2
+                known += 1
+        lang_column = self._lang_columns.get(lang)
+        for feature in extra:
+            i = get(feature)
+            if i is not None:
+                w0, w1, w2 = weights[i]
+                s0 += w0
+                s1 += w1
+                s2 += w2
+                known += i != lang_column
+        size = len(contextual) + len(extra)
+        word_sums = self._word_sums
+        for token in tokens:
+            t0, t1, t2, token_known, count = word_sums(token)
+            s0 += t0
+            s1 += t1
+            s2 += t2
+            known += token_known
+            size += count
+        # Each occurrence of a feature weighs 1/sqrt(number of features of the post, known or not), as in training.
+        scale = 1.0 / math.sqrt(size) if size else 1.0
+        b0, b1, b2 = self._bias
+        l0, l1, l2 = s0 * scale + b0, s1 * scale + b1, s2 * scale + b2
+        for value, (d0, d1, d2) in zip(lexicon, self._dense, strict=True):
+            if value:
+                l0 += value * d0
+                l1 += value * d1
+                l2 += value * d2
+        return (l0, l1, l2), stack_features(text, lang, lexicon), known
 
-        index_get = self._index.get
-        word_columns = self._word_columns
-        lang_columns = self._lang_columns
-        lengths: list[int] = []
-        indices: list[int] = []
-        scales: list[float] = []
-        dense: list[tuple[float, ...]] = []
-        stacked: list[tuple[float, ...]] = []
-        nudges: list[float] = []
-        known: list[bool] = []
-        for text, lang in zip(texts, langs, strict=True):
-            tokens, contextual, extra, lexicon = post_parts(text, lang)
-            columns = [i for i in map(index_get, contextual + extra) if i is not None]
-            size = len(contextual) + len(extra)
-            for token in tokens:
-                grams, count = word_columns(token)
-                columns += grams
-                size += count
-            indices += columns
-            lengths.append(len(columns))
-            # Each occurrence of a feature weighs 1/sqrt(number of features of the post), as in training.
-            scales.append(1.0 / math.sqrt(size) if size else 1.0)
-            dense.append(lexicon)
-            stacked.append(stack_features(text, lang, lexicon))
-            nudge_neg, nudge_pos = _lexicon_nudge(text)
-            nudges += (nudge_neg, 0.0, nudge_pos)
-            known.append(bool(len(columns) - (lang_columns.get(lang, -1) in columns) or nudge_neg or nudge_pos))
-        rows = len(lengths)
-        # Each row's sum of its features' weight rows, in the order of its features, by one reduceat over the
-        # whole batch (a sparse matrix costs more to build than to multiply for the one post of analyse). A row
-        # with no known feature is left at zero: reduceat would copy its neighbour's first weight row.
-        logits = np.zeros((rows, len(LABELS)), dtype=np.float64)
-        if indices:
-            counts = np.array(lengths, dtype=np.int64)
-            contributions = self._weights[np.array(indices, dtype=np.intp)]
-            contributions *= np.repeat(np.array(scales, dtype=np.float64), counts)[:, None]
-            filled = counts > 0
-            starts = (np.cumsum(counts) - counts)[filled]
-            logits[filled] = np.add.reduceat(contributions, starts, axis=0)
-        lexicon_scores = np.array(dense, dtype=np.float64).reshape(rows, len(DENSE_FEATURES))
-        for k in range(len(DENSE_FEATURES)):
-            logits += lexicon_scores[:, k : k + 1] * self._dense[k]
-        logits += self._bias
-        stack_inputs = np.array(stacked, dtype=np.float64).reshape(rows, len(STACK_FEATURES))
-        return logits, stack_inputs, np.array(nudges, dtype=np.float64).reshape(rows, 3), known
-
-    def _logits(self, texts: Sequence[str], langs: Sequence[str]):
-        """(logits, known) for the posts: the second stage applied to the first stage's logits and the stack
-        inputs (VADER's scores, the lexicon sums, the language), then the emoji and sarcasm nudges. Column by
-        column, element by element: no result depends on the rest of the batch."""
-        first, stack_inputs, nudges, known = self._first_stage(texts, langs)
-        logits = first[:, 0:1] * self._stack_logits[0]
-        for k in range(1, len(LABELS)):
-            logits += first[:, k : k + 1] * self._stack_logits[k]
-        for k in range(len(STACK_FEATURES)):
-            logits += stack_inputs[:, k : k + 1] * self._stack_features[k]
-        logits += self._stack_bias
-        logits += nudges
-        return logits, known
-
-    def probabilities_many(self, texts: Sequence[str], langs: Sequence[str]):
-        """Class probabilities (negative, neutral, positive) per post, a (n, 3) array, and the known mask."""
-        import numpy as np
-
-        logits, known = self._logits(texts, langs)
-        # Column by column rather than reductions over an axis, so that no batch-size-dependent summation order
-        # can change the last bit of a post's score.
-        top = np.maximum(np.maximum(logits[:, 0], logits[:, 1]), logits[:, 2])
-        exp = np.exp(logits - top[:, None])
-        total = exp[:, 0] + exp[:, 1] + exp[:, 2]
-        return exp / total[:, None], known
+    def _probabilities(self, text: str, lang: str) -> tuple[tuple[float, float, float], bool]:
+        """Class probabilities (negative, neutral, positive) of one post: the second stage applied to the first
+        stage's logits and the stack inputs (VADER's scores, the lexicon sums, the language), then the emoji
+        and sarcasm nudges; and whether anything in the post was known to the model."""
+        first, inputs, known = self._first_stage(text, lang)
+        o0, o1, o2 = self._stack_bias
+        for value, (w0, w1, w2) in zip(first, self._stack_logits, strict=True):
+            o0 += value * w0
+            o1 += value * w1
+            o2 += value * w2
+        for value, (w0, w1, w2) in zip(inputs, self._stack_features, strict=True):
+            if value:
+                o0 += value * w0
+                o1 += value * w1
+                o2 += value * w2
+        nudge_neg, nudge_pos = _lexicon_nudge(text)
+        o0 += nudge_neg
+        o2 += nudge_pos
+        top = max(o0, o1, o2)
+        e0, e1, e2 = math.exp(o0 - top), math.exp(o1 - top), math.exp(o2 - top)
+        total = e0 + e1 + e2
+        return (e0 / total, e1 / total, e2 / total), bool(known or nudge_neg or nudge_pos)
 
     def probabilities(self, text: str, lang: str = "") -> tuple[float, float, float] | None:
         """Class probabilities (negative, neutral, positive), or None when the model knows no feature of it."""
-        probs, known = self.probabilities_many([text], [lang])
-        return tuple(float(p) for p in probs[0]) if known[0] else None
+        probs, known = self._probabilities(text, lang)
+        return probs if known else None
 
     def analyse_many(self, texts: Sequence[str], lang_hints: Sequence[str] | None = None) -> list:
         """Score a batch of posts (METRICS.md §6 sentiment score and label): the same results as :meth:`analyse`
-        post by post, about twice as fast, because the model's arithmetic is done once for the whole batch."""
+        post by post, in the order given."""
         from socialfeed.tone import ToneResult, label_for_score
 
         texts = [t or "" for t in texts]
@@ -199,13 +201,14 @@ class LinearToneAnalyser:
             raise ValueError(f"analyse_many: {len(texts)} texts but {len(hints)} language hints")
         langs = [_language(text, hint) for text, hint in zip(texts, hints, strict=True)]
         # A language the model never read is scored neutral: "we don't know", a guess would be wrong half the time.
-        readable = [i for i, lang in enumerate(langs) if not lang or lang in SUPPORTED]
-        scores = [0.0] * len(texts)
-        if readable:
-            probs, known = self.probabilities_many([texts[i] for i in readable], [langs[i] for i in readable])
-            for row, (i, p) in enumerate(zip(readable, probs.tolist(), strict=True)):
-                if known[row]:
-                    scores[i] = max(-1.0, min(1.0, score_from_probabilities(p)))
+        scores = []
+        for text, lang in zip(texts, langs, strict=True):
+            score = 0.0
+            if not lang or lang in SUPPORTED:
+                probs, known = self._probabilities(text, lang)
+                if known:
+                    score = max(-1.0, min(1.0, score_from_probabilities(probs)))
+            scores.append(score)
         version, analyser = self.version, self.analyser_id
         return [
             ToneResult(score=score, label=label_for_score(score), lang=lang, analyser=analyser, version=version)
