@@ -45,4 +45,21 @@ def test_it_prints_default_and_vader_side_by_side(shared_data: Path, capsys):
     call_command("evaluate_tone", data=shared_data)
     out = capsys.readouterr().out
     assert "UMSAB French val" in out and "vader/" in out and "hotline-linear/" in out
-    assert "promotional" in out
+    assert "promotional" in out and "held-out set, labelled after the rules were frozen" in out
+
+
+def test_the_held_out_official_posts_are_the_ones_the_labelling_script_picks(shared_data: Path):
+    # The independent category score is only independent if the file is exactly the posts the selection rule
+    # picks, each with the hand label the script records.
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data"))
+    from label_heldout_posts import HAND_LABELS, candidates
+
+    from socialfeed.tone.evaluation import CATEGORIES, OFFICIAL_POSTS_HELDOUT
+
+    posts = official_posts(OFFICIAL_POSTS_HELDOUT)
+    assert [p["id"] for p in posts] == [c["id"] for c in candidates(shared_data)]
+    assert all(p["category"] == HAND_LABELS[p["id"]] and p["category"] in CATEGORIES for p in posts)
+    development = {p["id"] for p in official_posts()}
+    assert development.isdisjoint(p["id"] for p in posts)

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from socialfeed.tone.analysers import load_model, vader_analyser
 from socialfeed.tone.evaluation import (
     LABELS,
+    OFFICIAL_POST_SETS,
     category_table,
     macro_f1_difference_interval,
     official_posts,
@@ -48,10 +49,12 @@ class Command(BaseCommand):
                 left = " ".join(f"{v:>6}" for v in mine.confusion[i])
                 right = " ".join(f"{v:>6}" for v in theirs.confusion[i])
                 out(f"  {_SHORT[label]:20}{left:>30}{right:>30}")
-        rows, overall = category_table(official_posts())
-        out(f"\n== Official post categories: {sum(r.n for r in rows)} hand-labelled posts, accuracy {overall:.3f}")
-        out(f"  {'category':16}{'posts':>7}{'correct':>9}{'recall':>9}{'flagged':>9}{'precision':>11}")
-        for r in rows:
-            recall = f"{r.recall:.3f}" if r.recall is not None else "-"
-            precision = f"{r.precision:.3f}" if r.precision is not None else "-"
-            out(f"  {r.category:16}{r.n:>7}{r.correct:>9}{recall:>9}{r.predicted:>9}{precision:>11}")
+        for set_name, path in OFFICIAL_POST_SETS.items():
+            rows, overall = category_table(official_posts(path))
+            out(f"\n== Official post categories, {set_name}: {sum(r.n for r in rows)} hand-labelled posts, "
+                f"accuracy {overall:.3f}")
+            out(f"  {'category':16}{'posts':>7}{'correct':>9}{'recall':>9}{'flagged':>9}{'precision':>11}")
+            for r in rows:
+                recall = f"{r.recall:.3f}" if r.recall is not None else "-"
+                precision = f"{r.precision:.3f}" if r.precision is not None else "-"
+                out(f"  {r.category:16}{r.n:>7}{r.correct:>9}{recall:>9}{r.predicted:>9}{precision:>11}")
