@@ -47,6 +47,10 @@ _STATUS = _words(
     r"pertes? de service", r"sans services?", r"working (?:hard )?to get you (?:on your way|playing|back)",
     r"(?:departure|flight|train|service) is (?:being )?delayed", r"arrive (?:only )?\d+ minutes late",
     r"(?:there has been|there have been|there are) no (?:issues|problems|outages)", r"(?:servers?|services?|systems?) (?:are|is) up (?:&amp;|&|and) running",
+    r"(?:we are|we're|we have been|we've been) (?:currently )?experiencing (?:a few |some |an? )?(?:\w+ )?(?:issues?|problems?|difficult(?:y|ies)|outages?|errors?)",
+    r"under investigation", r"(?:there is|there's|there are) (?:a |an )?(?:\w+ )?(?:issues?|faults?|problems?) (?:at|on|with|affecting|between)",
+    r"let you know (?:as soon as |when |once )(?:\w+ ){0,3}(?:is|are) (?:back|available|fixed|resolved|restored)",
+    r"nous rencontrons (?:actuellement )?(?:des|un|une) (?:difficultés|difficultes|problèmes?|problemes?|incidents?|soucis)",
 )
 _WORKAROUND = _words(
     r"(?:try|trying|please try) (?:to |restarting|rebooting|resetting|signing|logging|clearing|reinstalling|updating|using|turning|power cycling)",
@@ -57,6 +61,9 @@ _WORKAROUND = _words(
     r"en attendant,? (?:vous pouvez|nous vous (?:invitons|conseillons))", r"solution de contournement",
     r"(?:essayez|essayer|tentez) (?:de |à nouveau|a nouveau)", r"videz le cache", r"mettez à jour", r"mise à jour de",
     r"have you tried the (?:steps|suggestions|troubleshooting)", r"(?:for now,? )?let'?s try", r"for now,? (?:you can|try)",
+    r"have you tried (?:using|restarting|rebooting|a different|another|clearing|updating|signing|logging|turning|reinstalling)",
+    r"(?:this|the following|our|that) (?:help |support )?article", r"steps to (?:try|follow|fix|resolve)",
+    r"\w+\s*(?:&gt;|>)\s*[\w ]+\s*(?:&gt;|>)", r"you'?ll need to (?:remove|delete|turn|enable|disable|select|tap|open|update)",
 )
 _APOLOGY = _words(
     r"(?:we'?re|we are|i'?m|i am|so|very|really|truly|terribly)\s+sorry", r"sorry (?:to hear|about|for|that|we|you)",
@@ -64,7 +71,7 @@ _APOLOGY = _words(
     r"(?:not|isn'?t) the experience we want", r"understand (?:your|the) frustration", r"sincere apologies",
     r"(?:nous )?(?:sommes|suis) (?:vraiment |sincèrement |sincerement )?désolée?s?", r"désolée?s?", r"desolee?s?",
     r"(?:nous )?(?:nous )?excusons", r"excuses", r"navrée?s?", r"toutes nos excuses", r"pour la gêne occasionnée",
-    r"pour la gene occasionnee", r"regrettons",
+    r"pour la gene occasionnee", r"regrettons", r"sorry to (?:see|read|learn)",
 )
 _PROMOTIONAL = _words(
     r"(?:check out|discover|introducing|meet) (?:the |our )?(?:new|latest|all-new)", r"(?:new|latest) (?:offer|deal|feature|collection|range|release|product)s?",

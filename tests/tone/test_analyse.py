@@ -65,3 +65,15 @@ def test_it_categorises_clear_official_posts():
     assert categorise("Le service est de nouveau disponible, tout est rentré dans l'ordre") == "resolution"
     assert categorise("Découvrez la nouvelle offre Freebox, 9,99 €/mois pendant un an !") == "promotional"
     assert categorise("Hi there, what is your account email?") == "other"
+
+
+def test_it_reads_incident_news_behind_an_apology_and_workarounds_given_as_articles():
+    # The shapes the held-out official posts showed the first rules missing.
+    assert categorise("So sorry! We're experiencing some issues with our website, more soon") == "status_update"
+    assert categorise("Apologies for this. There is a signal fault at Crewe under investigation.") == "status_update"
+    assert categorise("Nous rencontrons actuellement des difficultés sur le réseau mobile") == "status_update"
+    assert categorise("This article has some steps to try when you see No Service: https://example.com") == "workaround"
+    assert categorise("Have you tried using a different browser?") == "workaround"
+    assert categorise("Hi, sorry to see this. Feel free to DM us if you'd like to discuss it further.") == "apology"
+    # Asking for details is still support, not a workaround or news.
+    assert categorise("Which iOS version are you using, and has this happened before?") == "other"
