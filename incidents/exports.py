@@ -20,13 +20,14 @@ from django.db.models import CharField, Exists, Func, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from socialfeed.tone.categories import OUTAGE_RELATED  # METRICS.md §6
+
 from .models import AuditEntry, Brand, Incident
 
 CHUNK_SIZE = 5000  # rows fetched per round trip from the server-side cursor
 ROWS_PER_WRITE = 2000  # rows per chunk handed to the HTTP response or the file
 BOM = "\ufeff"
 _FORMULA_START = frozenset("=+-@\t\r")
-OUTAGE_RELATED = frozenset({"apology", "status_update", "workaround", "resolution"})  # METRICS.md §6
 
 
 class ExportError(ValueError):

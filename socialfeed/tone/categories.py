@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import re
 
+# METRICS.md §6: the categories that count as acknowledging an outage (time to acknowledge, METRICS.md §5).
+OUTAGE_RELATED = frozenset({"apology", "status_update", "workaround", "resolution"})
+
 
 def _words(*patterns: str) -> re.Pattern[str]:
     return re.compile(r"(?<![\w])(?:" + "|".join(patterns) + r")(?![\w])", re.IGNORECASE)

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from socialfeed.tone.categories import categorise
+from socialfeed.tone.categories import OUTAGE_RELATED, categorise
 
 LABELS = ("negative", "neutral", "positive")
 CATEGORIES = ("apology", "status_update", "workaround", "resolution", "promotional", "other")
@@ -108,6 +108,17 @@ class CategoryRow:
 def official_posts(path: Path = OFFICIAL_POSTS) -> list[dict[str, str]]:
     with open(path, encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
+
+
+def outage_related_row(posts: list[dict[str, str]]) -> CategoryRow:
+    """Recall and precision of METRICS.md §6 "outage-related" (any of OUTAGE_RELATED) as one class: what the
+    time to acknowledge of METRICS.md §5 rests on, whatever the exact category."""
+    truth = [p["category"] in OUTAGE_RELATED for p in posts]
+    predicted = [categorise(p["text"], p.get("lang", "")) in OUTAGE_RELATED for p in posts]
+    n, flagged = sum(truth), sum(predicted)
+    correct = sum(1 for t, q in zip(truth, predicted, strict=True) if t and q)
+    return CategoryRow("outage-related", n, correct, flagged, correct / flagged if flagged else None,
+                       correct / n if n else None)
 
 
 def category_table(posts: list[dict[str, str]]) -> tuple[list[CategoryRow], float]:

@@ -29,3 +29,18 @@ def test_a_small_lead_on_few_posts_is_reported_as_uncertain():
     second = [t if rng.random() < 0.60 else rng.choice(["negative", "neutral", "positive"]) for t in truth]
     low, high = macro_f1_difference_interval(truth, first, second)
     assert low < 0 < high
+
+
+def test_outage_related_counts_any_acknowledging_category_as_one_class():
+    from socialfeed.tone.evaluation import outage_related_row
+
+    posts = [
+        # An apology the rules call a status update still acknowledges the outage: correct as outage-related.
+        {"category": "apology", "text": "Sorry! We're experiencing some issues with our website", "lang": "en"},
+        {"category": "status_update", "text": "Hi, which store was it?", "lang": "en"},
+        {"category": "other", "text": "Try restarting your router", "lang": "en"},
+        {"category": "other", "text": "Thanks, have a nice day", "lang": "en"},
+    ]
+    row = outage_related_row(posts)
+    assert (row.n, row.correct, row.predicted) == (2, 1, 2)
+    assert row.recall == 0.5 and row.precision == 0.5

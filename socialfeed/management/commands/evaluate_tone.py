@@ -13,6 +13,7 @@ from socialfeed.tone.evaluation import (
     category_table,
     macro_f1_difference_interval,
     official_posts,
+    outage_related_row,
     predictions,
     scores,
 )
@@ -50,11 +51,12 @@ class Command(BaseCommand):
                 right = " ".join(f"{v:>6}" for v in theirs.confusion[i])
                 out(f"  {_SHORT[label]:20}{left:>30}{right:>30}")
         for set_name, path in OFFICIAL_POST_SETS.items():
-            rows, overall = category_table(official_posts(path))
+            posts = official_posts(path)
+            rows, overall = category_table(posts)
             out(f"\n== Official post categories, {set_name}: {sum(r.n for r in rows)} hand-labelled posts, "
                 f"accuracy {overall:.3f}")
             out(f"  {'category':16}{'posts':>7}{'correct':>9}{'recall':>9}{'flagged':>9}{'precision':>11}")
-            for r in rows:
+            for r in [*rows, outage_related_row(posts)]:
                 recall = f"{r.recall:.3f}" if r.recall is not None else "-"
                 precision = f"{r.precision:.3f}" if r.precision is not None else "-"
                 out(f"  {r.category:16}{r.n:>7}{r.correct:>9}{recall:>9}{r.predicted:>9}{precision:>11}")
