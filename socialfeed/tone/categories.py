@@ -33,8 +33,9 @@ _RESOLUTION = _words(
     r"(?:à|a) nouveau profiter", r"contains a fix", r"(?:refund|replacement) (?:was|has been) (?:actually )?(?:already )?(?:processed|issued|sent)",
 )
 _STATUS = _words(
-    r"(?:we are|we're|we have been|teams? (?:are|is)|engineers? (?:are|is))\s+(?:currently\s+)?(?:aware|investigating|looking into|working on|working to)",
-    r"(?:currently|actively)\s+(?:being\s+)?(?:investigat\w+|looked into|working on|experiencing)",
+    r"(?:we are|we're|we have been|teams? (?:are|is)|engineers? (?:are|is))\s+(?:currently\s+|actively\s+|still\s+)?(?:aware|investigating|looking into|working on|working to)",
+    r"(?:currently|actively)\s+(?:being\s+)?(?:investigat\w+|looked into|working on|working to|experiencing)",
+    r"updates? (?:on|about|regarding) (?:th(?:is|ese|ose|e) )?(?:known )?(?:issues?|outages?|problems?|incidents?)",
     r"being (?:looked into|investigated|worked on)", r"known (?:issue|problem|outage)", r"(?:an|the) outage",
     r"outages?\s+(?:in|affecting|impacting)", r"(?:service )?(?:disruption|interruption|degradation)s?",
     r"(?:engineers?|technicians?|crews?|teams?) (?:are )?(?:on site|on the way|dispatched|on it)",
@@ -59,19 +60,25 @@ _WORKAROUND = _words(
     r"(?:try|trying|please try) (?:to |restarting|rebooting|resetting|signing|logging|clearing|reinstalling|updating|using|turning|power cycling)",
     r"(?:restart|reboot|reset|power[- ]cycle|unplug|reinstall|re-install|clear (?:the |your )?(?:cache|cookies|data)|sign out|log out|update to)",
     r"in the meantime,? (?:you can|please|try|feel free)", r"as a workaround", r"work ?around", r"temporary (?:fix|solution)",
-    r"settings\s*(?:&gt;|>)", r"go to settings", r"follow (?:these|the) steps", r"steps (?:here|below|in this)",
+    r"follow (?:these|the) steps", r"steps (?:here|below|in this)",
     r"redémarr\w+", r"redemarr\w+", r"débranch\w+", r"debranch\w+", r"réinitialis\w+", r"reinitialis\w+",
     r"en attendant,? (?:vous pouvez|nous vous (?:invitons|conseillons))", r"solution de contournement",
     r"(?:essayez|essayer|tentez) (?:de |à nouveau|a nouveau)", r"videz le cache", r"mettez à jour", r"mise à jour de",
     r"have you tried the (?:steps|suggestions|troubleshooting)", r"(?:for now,? )?let'?s try", r"for now,? (?:you can|try)",
     r"have you tried (?:using|restarting|rebooting|a different|another|clearing|updating|signing|logging|turning|reinstalling)",
     r"(?:this|the following|our|that) (?:help |support )?article", r"steps to (?:try|follow|fix|resolve)",
-    r"\w+\s*(?:&gt;|>)\s*[\w ]+\s*(?:&gt;|>)", r"you'?ll need to (?:remove|delete|turn|enable|disable|select|tap|open|update)",
+    r"you'?ll need to (?:remove|delete|turn|enable|disable|select|tap|open|update)", r"documentation",
+    r"please (?:activate|enable|disable|deactivate|turn (?:on|off)|switch (?:on|off)|uninstall|reinstall|update)\b",
 )
+# A path through menus ("Settings > General > Reset") is a step to take, unless the post only asks the customer
+# to read something off that screen ("which iOS version is showing in Settings > General > About?").
+_MENU_PATH = _words(r"settings\s*(?:&gt;|>)", r"go to settings", r"\w+\s*(?:&gt;|>)\s*[\w ]+\s*(?:&gt;|>)")
+_LOOKUP = _words(r"(?:which|what) (?:\w+ ){0,3}version", r"find (?:this|it|that) (?:by going to|in|under)",
+                 r"(?:showing|shown|listed) (?:in|under)")
 _APOLOGY = _words(
     r"(?:we'?re|we are|i'?m|i am|so|very|really|truly|terribly)\s+sorry", r"sorry (?:to hear|about|for|that|we|you)",
     r"^\W*(?:@\w+\s+)*sorry", r"apologi[sz]e", r"apologies", r"our apologies", r"we regret",
-    r"(?:not|isn'?t) the experience we want", r"understand (?:your|the) frustration", r"sincere apologies",
+    r"i regret", r"understand (?:your|the) frustration", r"sincere apologies",
     r"(?:nous )?(?:sommes|suis) (?:vraiment |sincèrement |sincerement )?désolée?s?", r"désolée?s?", r"desolee?s?",
     r"(?:nous )?(?:nous )?excusons", r"excuses", r"navrée?s?", r"toutes nos excuses", r"pour la gêne occasionnée",
     r"pour la gene occasionnee", r"regrettons", r"sorry to (?:see|read|learn)",
@@ -110,7 +117,7 @@ def categorise(text: str, lang: str = "") -> str:
         return "resolution"
     if _STATUS.search(text):
         return "status_update"
-    if _WORKAROUND.search(text):
+    if _WORKAROUND.search(text) or (_MENU_PATH.search(text) and not _LOOKUP.search(text)):
         return "workaround"
     if _APOLOGY.search(text):
         return "apology"

@@ -75,5 +75,12 @@ def test_it_reads_incident_news_behind_an_apology_and_workarounds_given_as_artic
     assert categorise("This article has some steps to try when you see No Service: https://example.com") == "workaround"
     assert categorise("Have you tried using a different browser?") == "workaround"
     assert categorise("Hi, sorry to see this. Feel free to DM us if you'd like to discuss it further.") == "apology"
-    # Asking for details is still support, not a workaround or news.
+    assert categorise("We are actively working to resolve server issues now, are you still seeing this?") == "status_update"
+    assert categorise("Updates on those issues can be found here: https://example.com/status") == "status_update"
+    assert categorise("Please activate Do Not Disturb on your line and these messages will stop") == "workaround"
+    assert categorise("Go to Settings > Cellular > Reset network settings") == "workaround"
+    assert categorise("I regret the delay. Please DM us your account email.") == "apology"
+    # Asking for details is still support, not a workaround or news, even when it names a settings screen.
     assert categorise("Which iOS version are you using, and has this happened before?") == "other"
+    assert categorise("Which iOS version is showing in Settings > General > About?") == "other"
+    assert categorise("That's not the experience we want for you! DM us your full name and email.") == "other"
