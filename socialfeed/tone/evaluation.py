@@ -12,14 +12,16 @@ LABELS = ("negative", "neutral", "positive")
 CATEGORIES = ("apology", "status_update", "workaround", "resolution", "promotional", "other")
 OFFICIAL_POSTS = Path(__file__).resolve().parents[2] / "tests" / "data" / "official_posts_labelled.csv"
 OFFICIAL_POSTS_HELDOUT = OFFICIAL_POSTS.with_name("official_posts_heldout.csv")
-OFFICIAL_POSTS_TEST = OFFICIAL_POSTS.with_name("official_posts_test.csv")
+OFFICIAL_POSTS_BLIND1 = OFFICIAL_POSTS.with_name("official_posts_blind1.csv")
+OFFICIAL_POSTS_TEST = OFFICIAL_POSTS.with_name("official_posts_blind2.csv")
 # The hand-labelled official posts evaluate_tone scores the category rules on, by name (tests/data/README.md):
-# two sets the rules were refined on (optimistic scores), and the test set, labelled by a second labeller who
-# never saw the rules, after they were frozen.
+# three sets the rules were refined on (optimistic scores), and the test set, labelled by a second labeller who
+# never saw the rules, and scored only once they were frozen.
 OFFICIAL_POST_SETS = {
     "development set, rules refined on it": OFFICIAL_POSTS,
     "second development set, first held out, then rules refined on it": OFFICIAL_POSTS_HELDOUT,
-    "test set, labelled blind by a second labeller after the rules were frozen": OFFICIAL_POSTS_TEST,
+    "third development set, labelled blind, then rules refined on it": OFFICIAL_POSTS_BLIND1,
+    "test set, labelled blind by a second labeller, scored once with the rules frozen": OFFICIAL_POSTS_TEST,
 }
 
 

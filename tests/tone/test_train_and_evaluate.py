@@ -45,24 +45,28 @@ def test_it_prints_default_and_vader_side_by_side(shared_data: Path, capsys):
     call_command("evaluate_tone", data=shared_data)
     out = capsys.readouterr().out
     assert "UMSAB French val" in out and "vader/" in out and "hotline-linear/" in out
-    assert "promotional" in out and "test set, labelled blind by a second labeller" in out
+    assert "promotional" in out and "test set, labelled blind by a second labeller, scored once" in out
 
 
 def test_the_later_official_post_sets_are_the_ones_their_labelling_scripts_pick(shared_data: Path):
-    # The independent category score is only independent if each file is exactly the posts the selection rule
+    # An independent category score is only independent if each file is exactly the posts the selection rule
     # picks, each with the hand label its script records, and no post is in two sets.
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data"))
+    import label_blind_posts
     import label_heldout_posts
-    import label_test_posts
 
     from socialfeed.tone.evaluation import CATEGORIES, OFFICIAL_POSTS_HELDOUT, OFFICIAL_POSTS_TEST
 
+    sets = [(label_heldout_posts.candidates(shared_data), label_heldout_posts.HAND_LABELS, OFFICIAL_POSTS_HELDOUT)]
+    for start, count, labels, path in label_blind_posts.SETS.values():
+        sets.append((label_blind_posts.candidates(shared_data, start, count), labels, path))
+    assert sets[-1][2] == OFFICIAL_POSTS_TEST
     seen = {p["id"] for p in official_posts()}
-    for script, path in ((label_heldout_posts, OFFICIAL_POSTS_HELDOUT), (label_test_posts, OFFICIAL_POSTS_TEST)):
+    for picked, labels, path in sets:
         posts = official_posts(path)
-        assert [p["id"] for p in posts] == [c["id"] for c in script.candidates(shared_data)]
-        assert all(p["category"] == script.HAND_LABELS[p["id"]] and p["category"] in CATEGORIES for p in posts)
+        assert [p["id"] for p in posts] == [c["id"] for c in picked]
+        assert all(p["category"] == labels[p["id"]] and p["category"] in CATEGORIES for p in posts)
         assert seen.isdisjoint(p["id"] for p in posts)
         seen |= {p["id"] for p in posts}
