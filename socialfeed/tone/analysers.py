@@ -10,6 +10,7 @@ import json
 import math
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 
 from socialfeed.tone.features import DENSE_FEATURES, STACK_FEATURES, post_parts, stack_features, word_shape
@@ -125,16 +126,8 @@ class LinearToneAnalyser:
         get, weights = self._index.get, self._weights
         s0 = s1 = s2 = 0.0
         known = 0
-        for feature in contextual:
-            i = get(feature)
-            if i is not None:
-                w0, w1, w2 = weights[i]
-                s0 += w0
-                s1 += w1
-                s2 += w2
-                known += 1
         lang_column = self._lang_columns.get(lang)
-        for feature in extra:
+        for feature in chain(contextual, extra):
             i = get(feature)
             if i is not None:
                 w0, w1, w2 = weights[i]

@@ -52,14 +52,13 @@ def scores(truth: list[str], predicted: list[str], labels: tuple[str, ...] = LAB
     return Scores(accuracy=correct / n if n else 0.0, macro_f1=sum(f1s) / len(f1s), confusion=confusion, n=n)
 
 
-def score_analyser(analyser, examples: Iterable) -> Scores:
-    examples = list(examples)
-    predicted = [analyser.analyse(e.text).label for e in examples]
-    return scores([e.label for e in examples], predicted)
-
-
 def predictions(analyser, examples: Iterable) -> list[str]:
     return [analyser.analyse(e.text).label for e in examples]
+
+
+def score_analyser(analyser, examples: Iterable) -> Scores:
+    examples = list(examples)
+    return scores([e.label for e in examples], predictions(analyser, examples))
 
 
 BOOTSTRAP_RESAMPLES = 2000

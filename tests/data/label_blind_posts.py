@@ -10,7 +10,6 @@ Run: .venv/bin/python tests/data/label_blind_posts.py [shared data folder]
 """
 from __future__ import annotations
 
-import csv
 import sys
 from pathlib import Path
 
@@ -18,7 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from label_official_posts import _key  # noqa: E402
+from label_official_posts import brand_replies, write_hand_labelled  # noqa: E402
 
 from socialfeed.tone.training import default_data_dir  # noqa: E402
 
@@ -26,14 +25,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def candidates(data: Path, start: int, count: int) -> list[dict[str, str]]:
-    with open(data / "twcs" / "twcs_random_sample_divya-gh.csv", encoding="utf-8", newline="") as handle:
-        brand = [r for r in csv.DictReader(handle) if r["inbound"] == "False"]
-    brand.sort(key=lambda r: _key(r["tweet_id"]))
-    return [
-        {"id": f"twcs:{r['tweet_id']}", "source": "twcs", "author": r["author_id"], "lang": "en",
-         "text": " ".join(r["text"].split())}
-        for r in brand[start : start + count]
-    ]
+    return brand_replies(data)[start : start + count]
 
 
 # The second labeller's labels, one per post, by the definitions and conventions of tests/data/README.md.
@@ -412,19 +404,8 @@ SETS = {
 
 def main() -> None:
     data = Path(sys.argv[1]) if len(sys.argv) > 1 else default_data_dir()
-    for name, (start, count, labels, out) in SETS.items():
-        posts = candidates(data, start, count)
-        missing = [p["id"] for p in posts if p["id"] not in labels]
-        if missing or len(posts) != len(labels):
-            raise SystemExit(f"{name}: hand labels and selected posts differ: unlabelled {missing[:5]}, "
-                             f"{len(labels)} labels for {len(posts)} posts")
-        with open(out, "w", encoding="utf-8", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=["id", "source", "author", "lang", "category", "text"])
-            writer.writeheader()
-            for post in posts:
-                writer.writerow({**post, "category": labels[post["id"]]})
-        print(f"wrote {out} ({len(posts)} posts)")
-
+    for start, count, labels, out in SETS.values():
+        write_hand_labelled(out, candidates(data, start, count), labels)
 
 if __name__ == "__main__":
     main()

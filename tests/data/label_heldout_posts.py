@@ -9,7 +9,6 @@ Run: .venv/bin/python tests/data/label_heldout_posts.py [shared data folder]
 """
 from __future__ import annotations
 
-import csv
 import sys
 from pathlib import Path
 
@@ -17,7 +16,13 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from label_official_posts import FREEBOX_POSTS, TWCS_POSTS, _key  # noqa: E402
+from label_official_posts import (  # noqa: E402
+    FREEBOX_POSTS,
+    TWCS_POSTS,
+    brand_replies,
+    free_official_posts,
+    write_hand_labelled,
+)
 
 from socialfeed.tone.training import default_data_dir  # noqa: E402
 
@@ -26,25 +31,8 @@ HELDOUT_TWCS_POSTS = 160
 
 
 def candidates(data: Path) -> list[dict[str, str]]:
-    picked: list[dict[str, str]] = []
-    with open(data / "twcs" / "twcs_random_sample_divya-gh.csv", encoding="utf-8", newline="") as handle:
-        brand = [r for r in csv.DictReader(handle) if r["inbound"] == "False"]
-    brand.sort(key=lambda r: _key(r["tweet_id"]))
-    for r in brand[TWCS_POSTS : TWCS_POSTS + HELDOUT_TWCS_POSTS]:
-        picked.append({"id": f"twcs:{r['tweet_id']}", "source": "twcs", "author": r["author_id"], "lang": "en",
-                       "text": " ".join(r["text"].split())})
-    with open(data / "free_mobile_fr_tweets" / "free_tweet_export.csv", encoding="utf-8", newline="") as handle:
-        free = [r for r in csv.DictReader(handle) if r["author"] == "Freebox"]
-    seen: set[str] = set()
-    freebox = []
-    for r in sorted(free, key=lambda r: _key(r["tweet_id"])):
-        if r["text"][:70] not in seen:
-            seen.add(r["text"][:70])
-            freebox.append(r)
-    for r in freebox[FREEBOX_POSTS:]:
-        picked.append({"id": f"free:{r['tweet_id']}", "source": "free_mobile_fr", "author": r["author"],
-                       "lang": "fr", "text": " ".join(r["text"].split())})
-    return picked
+    _, freebox = free_official_posts(data)
+    return brand_replies(data)[TWCS_POSTS : TWCS_POSTS + HELDOUT_TWCS_POSTS] + freebox[FREEBOX_POSTS:]
 
 
 # Every post read in full and labelled by the category definitions of tests/data/README.md and the conventions
@@ -225,18 +213,7 @@ HAND_LABELS: dict[str, str] = {
 
 def main() -> None:
     data = Path(sys.argv[1]) if len(sys.argv) > 1 else default_data_dir()
-    posts = candidates(data)
-    missing = [p["id"] for p in posts if p["id"] not in HAND_LABELS]
-    if missing or len(posts) != len(HAND_LABELS):
-        raise SystemExit(f"hand labels and selected posts differ: unlabelled {missing[:5]}, "
-                         f"{len(HAND_LABELS)} labels for {len(posts)} posts")
-    with open(OUT, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["id", "source", "author", "lang", "category", "text"])
-        writer.writeheader()
-        for post in posts:
-            writer.writerow({**post, "category": HAND_LABELS[post["id"]]})
-    print(f"wrote {OUT} ({len(posts)} posts)")
-
+    write_hand_labelled(OUT, candidates(data), HAND_LABELS)
 
 if __name__ == "__main__":
     main()

@@ -24,18 +24,26 @@ def _key(value: str) -> str:
     return hashlib.sha1(value.encode()).hexdigest()
 
 
-def candidates(data: Path) -> list[dict[str, str]]:
-    picked: list[dict[str, str]] = []
+def _post(row: dict[str, str], source: str, author: str, lang: str, prefix: str) -> dict[str, str]:
+    return {"id": f"{prefix}:{row['tweet_id']}", "source": source, "author": author, "lang": lang,
+            "text": " ".join(row["text"].split())}
+
+
+def brand_replies(data: Path) -> list[dict[str, str]]:
+    """Every TWCS brand reply (``inbound == False``), ordered by SHA-1 of tweet_id: a fixed spread over brands.
+    Each labelled set takes the next slice of this order."""
     with open(data / "twcs" / "twcs_random_sample_divya-gh.csv", encoding="utf-8", newline="") as handle:
         brand = [r for r in csv.DictReader(handle) if r["inbound"] == "False"]
     brand.sort(key=lambda r: _key(r["tweet_id"]))
-    for r in brand[:TWCS_POSTS]:
-        picked.append({"id": f"twcs:{r['tweet_id']}", "source": "twcs", "author": r["author_id"], "lang": "en",
-                       "text": " ".join(r["text"].split())})
+    return [_post(r, "twcs", r["author_id"], "en", "twcs") for r in brand]
+
+
+def free_official_posts(data: Path) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """Free_1337's and Freebox's posts, ordered by SHA-1 of tweet_id, one per distinct 70-character opening:
+    Freebox repeats one "private messages are closed, see Messenger" template hundreds of times, and a set
+    should measure the variety of what the accounts say."""
     with open(data / "free_mobile_fr_tweets" / "free_tweet_export.csv", encoding="utf-8", newline="") as handle:
         free = [r for r in csv.DictReader(handle) if r["author"] in ("Freebox", "Free_1337")]
-    # Freebox repeats one "private messages are closed, see Messenger" template hundreds of times; keep one
-    # post per distinct opening so the set measures the variety of what the account says.
     seen: set[str] = set()
     ops, freebox = [], []
     for r in sorted(free, key=lambda r: _key(r["tweet_id"])):
@@ -43,11 +51,32 @@ def candidates(data: Path) -> list[dict[str, str]]:
         if opening in seen:
             continue
         seen.add(opening)
-        (ops if r["author"] == "Free_1337" else freebox).append(r)
-    for r in ops + freebox[:FREEBOX_POSTS]:
-        picked.append({"id": f"free:{r['tweet_id']}", "source": "free_mobile_fr", "author": r["author"],
-                       "lang": "fr", "text": " ".join(r["text"].split())})
-    return picked
+        (ops if r["author"] == "Free_1337" else freebox).append(_post(r, "free_mobile_fr", r["author"], "fr", "free"))
+    return ops, freebox
+
+
+def candidates(data: Path) -> list[dict[str, str]]:
+    ops, freebox = free_official_posts(data)
+    return brand_replies(data)[:TWCS_POSTS] + ops + freebox[:FREEBOX_POSTS]
+
+
+def write_posts(out: Path, posts: list[dict[str, str]], categories: list[str]) -> None:
+    with open(out, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["id", "source", "author", "lang", "category", "text"],
+                                lineterminator="\n")
+        writer.writeheader()
+        for post, category in zip(posts, categories, strict=True):
+            writer.writerow({**post, "category": category})
+    print(f"wrote {len(posts)} posts to {out}")
+
+
+def write_hand_labelled(out: Path, posts: list[dict[str, str]], labels: dict[str, str]) -> None:
+    """Write a set labelled entirely by hand, refusing when the labels and the picked posts differ."""
+    missing = [p["id"] for p in posts if p["id"] not in labels]
+    if missing or len(posts) != len(labels):
+        raise SystemExit(f"{out.name}: hand labels and selected posts differ: unlabelled {missing[:5]}, "
+                         f"{len(labels)} labels for {len(posts)} posts")
+    write_posts(out, posts, [labels[p["id"]] for p in posts])
 
 
 # Hand corrections after reading every post: id -> category. Everything not listed here was read and the
@@ -100,15 +129,8 @@ def main() -> None:
     if OUT.exists():
         with open(OUT, encoding="utf-8", newline="") as handle:
             frozen = {r["id"]: r["category"] for r in csv.DictReader(handle)}
-    with open(OUT, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["id", "source", "author", "lang", "category", "text"],
-                                lineterminator="\n")
-        writer.writeheader()
-        for row in rows:
-            category = CORRECTIONS.get(row["id"]) or frozen.get(row["id"]) or categorise(row["text"], row["lang"])
-            writer.writerow({**row, "category": category})
-    print(f"wrote {len(rows)} posts to {OUT}")
-
+    write_posts(OUT, rows, [CORRECTIONS.get(r["id"]) or frozen.get(r["id"]) or categorise(r["text"], r["lang"])
+                            for r in rows])
 
 if __name__ == "__main__":
     main()
