@@ -3,7 +3,7 @@
 Every response-time figure comes from ``socialfeed.selectors.response_stats`` (METRICS.md §4), so the pages, the
 digest and the ``brand-weeks`` export agree to the second with the board. This module only adds the calendar
 (ISO weeks in a chosen time zone, so a week that crosses a DST change is 167 or 169 hours long), the tone
-figures of §6 and the incidents of the week (§5, through ``incidents.selectors.incident_figures``).
+figures of §6 and the incidents of the week (§5, through ``incidents.figures.incident_figures``).
 """
 from __future__ import annotations
 
@@ -178,7 +178,7 @@ def net_sentiment(*, positive: int, negative: int, total: int) -> float | None:
 
 def incident_summary(*, incident: Incident, now: datetime | None = None) -> IncidentOfWeek:
     """METRICS.md §5 time to acknowledge and longest silence, read from the board's ``incident_figures``."""
-    from .selectors import incident_figures
+    from .figures import incident_figures
 
     figures = incident_figures(incident=incident, now=now)
     tta = _first_attr(figures, "tta_s", "time_to_acknowledge_s", "tta_seconds")

@@ -1,4 +1,5 @@
-"""Pages and JSON endpoints of the incidents app. Plain functions; figures come from incidents.selectors.
+"""Pages and JSON endpoints of the incidents app. Plain functions; figures come from
+incidents.board, incidents.figures and incidents.spikes.
 
 Every view reads brands through incidents.roles.brands_visible_to: another team's incident is a 404, never a 403,
 so its existence is not disclosed.
@@ -20,7 +21,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from . import selectors
+from . import board as live_board
+from . import figures, spikes
 from .forms import IncidentEventForm, IncidentForm
 from .models import Incident
 from .roles import brands_visible_to, can_manage_incidents, role_of
@@ -62,11 +64,11 @@ def home(request: HttpRequest) -> HttpResponse:
         incidents = incidents.filter(started_at__lt=day_start + dt.timedelta(days=1)).exclude(
             ended_at__lt=day_start)
     now = timezone.now()
-    ongoing = [(i, selectors.incident_summary(incident=i, now=now))
+    ongoing = [(i, figures.incident_summary(incident=i, now=now))
                for i in incidents.filter(ended_at__isnull=True).order_by("-started_at")]
     page = Paginator(incidents.filter(ended_at__isnull=False).order_by("-started_at"), PAGE_SIZE).get_page(
         request.GET.get("page"))
-    past = [(i, selectors.incident_summary(incident=i, now=now)) for i in page.object_list]
+    past = [(i, figures.incident_summary(incident=i, now=now)) for i in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "incidents/home.html", {
@@ -74,7 +76,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "filters": {"brand": brand_slug, "status": status, "date": day},
         "statuses": Incident.Status.choices, "role": role_of(request.user),
         "can_manage": can_manage_incidents(request.user),
-        "suggestions": selectors.suggested_incidents(brands=brands, now=now),
+        "suggestions": spikes.suggested_incidents(brands=brands, now=now),
     })
 
 
@@ -84,7 +86,7 @@ def suggestion_confirm(request: HttpRequest, brand_slug: str) -> HttpResponse:
     """Open the incident a complaint spike suggests (METRICS.md §7), starting at the detected start."""
     _require_comms(request)
     brand = get_object_or_404(brands_visible_to(request.user), slug=brand_slug)
-    found = [s for s in selectors.suggested_incidents(brands=[brand]) if s.brand.pk == brand.pk]
+    found = [s for s in spikes.suggested_incidents(brands=[brand]) if s.brand.pk == brand.pk]
     if not found:
         messages.info(request, _("That spike is already covered by an incident."))
         return redirect("incidents:home")
@@ -125,8 +127,8 @@ def board(request: HttpRequest, pk: int) -> HttpResponse:
     now = timezone.now()
     return render(request, "incidents/board.html", {
         "incident": incident,
-        "tiles": selectors.board_tiles(incident=incident, now=now),
-        "queue": selectors.unanswered_queue(incident=incident, now=now),
+        "tiles": live_board.board_tiles(incident=incident, now=now),
+        "queue": live_board.unanswered_queue(incident=incident, now=now),
         "events": incident.events.select_related("author"),
         "zone": incident.brand.time_zone,
         "can_manage": can_manage_incidents(request.user),
@@ -195,8 +197,8 @@ def board_live(request: HttpRequest, pk: int) -> JsonResponse:
         now = timezone.now()
         return {
             "as_of": now.isoformat(),
-            "tiles": selectors.board_tiles(incident=incident, now=now),
-            "queue": selectors.unanswered_queue(incident=incident, now=now),
+            "tiles": live_board.board_tiles(incident=incident, now=now),
+            "queue": live_board.unanswered_queue(incident=incident, now=now),
             "status": incident.get_status_display(),
         }
 
@@ -204,10 +206,10 @@ def board_live(request: HttpRequest, pk: int) -> JsonResponse:
 
 
 _CHARTS = {
-    "volume": selectors.chart_volume,
-    "frt": selectors.chart_frt,
-    "tone": selectors.chart_tone,
-    "official": selectors.chart_official,
+    "volume": live_board.chart_volume,
+    "frt": live_board.chart_frt,
+    "tone": live_board.chart_tone,
+    "official": live_board.chart_official,
 }
 
 

@@ -7,7 +7,7 @@ first response, a replay or a re-run of the same batch all end in the same exact
 
 The FRT tree counts, per (brand, minute), the answered mentions whose whole-second FRT falls in each node of a
 16-ary tree (shifts 16, 12, 8, 4, 0): an exact quantile of any set of minutes walks down it reading 16 sibling
-counts per level (incidents.selectors.frt_quantiles). X, Mastodon and Bluesky timestamps are whole seconds, so
+counts per level (socialfeed.aggregates.frt_quantiles). X, Mastodon and Bluesky timestamps are whole seconds, so
 FRTs are too; an FRT that is not is counted in MinuteRollup.answered_fractional and left out of the tree, and
 windows touching its minute are computed from the mentions instead.
 """

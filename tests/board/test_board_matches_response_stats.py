@@ -5,8 +5,8 @@ import datetime as dt
 
 import pytest
 
+from incidents.figures import incident_figures
 from incidents.models import Incident
-from incidents.selectors import incident_figures
 from socialfeed.normalised import NormalisedPost
 from socialfeed.rollups import rollups_rebuild
 from socialfeed.selectors import response_stats

@@ -7,8 +7,10 @@ import random
 
 import pytest
 
+from incidents.board import FRT_BUCKET
+from incidents.figures import incident_figures
 from incidents.models import Incident
-from incidents.selectors import FRT_BUCKET, frt_quantiles, incident_figures
+from socialfeed.aggregates import frt_quantiles
 from socialfeed.models import Mention, MinuteFrtCount, Post
 from socialfeed.rollups import rollups_rebuild, rollups_refresh
 from socialfeed.selectors import quantile, response_stats

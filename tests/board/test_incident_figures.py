@@ -6,8 +6,9 @@ import datetime as dt
 import pytest
 from django.utils import translation
 
+from incidents.board import board_tiles
+from incidents.figures import incident_figures
 from incidents.models import Incident
-from incidents.selectors import board_tiles, incident_figures
 
 from .conftest import END, START, at, official
 

@@ -127,7 +127,7 @@ def test_it_lists_the_incidents_of_the_week_with_their_time_to_acknowledge(clien
     html = client.get(reverse("reports:week"), {"week": WEEK, "tz": "Europe/Paris"}).content.decode()
     row = re.search(r'<tr data-brand="ondine-mobile">(.*?)</tr>', html, re.S).group(1)
     assert "Fibre outage in Lyon" in row
-    from incidents.selectors import incident_figures
+    from incidents.figures import incident_figures
 
     figures = incident_figures(incident=Incident.objects.get())
     assert f"TTA {duration(figures['tta_s'])}" in row
