@@ -23,7 +23,7 @@ from tests.celery_worker import WorkerProcess, wait_for
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 REPO = Path(__file__).resolve().parent.parent.parent
-REDIS_DB = 13  # a database of its own: never touches a developer's queues
+REDIS_DB = int(os.environ.get("HOTLINE_TEST_REDIS_DB", "13"))  # a database of its own: never a developer's queues
 QUEUE = "hotline-test-polling"
 VISIBILITY_TIMEOUT = 4
 LOCK_TTL = 3
