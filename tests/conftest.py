@@ -1,5 +1,11 @@
 """Shared fixtures. Tests marked ``postgres`` or ``redis`` run only where those real services are configured
-(DATABASE_URL / REDIS_URL, as CI's first pass sets them); on the embedded default they are skipped, never faked."""
+(DATABASE_URL / REDIS_URL, as CI's first pass sets them); on the embedded default they are skipped, never faked.
+
+Real data comes from two places. ``data_slices``: small slices of the shared corpora committed under
+tests/data/slices/ (tests/data/README.md says where each comes from), so a fresh clone runs every test that reads
+real posts. ``shared_data``: the whole corpora, only where ``HOTLINE_SHARED_DATA`` names them (CI's first pass
+does); the few tests that need them whole (training the tone model byte-identical, the evaluation tables) skip
+without it. There is deliberately no default folder: a checkout's suite does the same wherever it sits."""
 from __future__ import annotations
 
 import os
@@ -9,7 +15,8 @@ import pytest
 from django.conf import settings
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_DATA = Path(os.environ.get("HOTLINE_SHARED_DATA", REPO.parent / "shared" / "data"))
+DATA_SLICES = REPO / "tests" / "data" / "slices"
+SHARED_DATA = Path(os.environ["HOTLINE_SHARED_DATA"]) if os.environ.get("HOTLINE_SHARED_DATA") else None
 
 
 def pytest_collection_modifyitems(config, items):
@@ -25,9 +32,19 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
+def data_slices() -> Path:
+    """The committed slices of the shared corpora, in the corpora's own folder layout."""
+    return DATA_SLICES
+
+
+@pytest.fixture(scope="session")
 def shared_data() -> Path:
+    """The whole shared corpora; the test is skipped, saying how to run it, when they are not configured."""
+    if SHARED_DATA is None:
+        pytest.skip("needs the whole shared corpora: set HOTLINE_SHARED_DATA=/path/to/shared/data (CI's first "
+                    "pass sets HOTLINE_SHARED_DATA=../shared/data)")
     if not SHARED_DATA.is_dir():
-        pytest.fail(f"Hotline's shared data sets are missing at {SHARED_DATA}; set HOTLINE_SHARED_DATA.")
+        pytest.fail(f"HOTLINE_SHARED_DATA={str(SHARED_DATA)!r} is not a folder: point it at the shared data sets.")
     return SHARED_DATA
 
 

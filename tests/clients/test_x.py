@@ -1,5 +1,5 @@
-"""X client against tweepy's recorded real API v2 responses (shared/data/tweepy_cassettes), replayed by vcrpy
-through tweepy's own requests session. Error cases are modified copies of those recordings."""
+"""X client against tweepy's recorded real API v2 responses (tweepy_cassettes, copied into tests/data/slices),
+replayed by vcrpy through tweepy's own requests session. Error cases are modified copies of those recordings."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -13,8 +13,8 @@ from tests.clients.conftest import Reply, derive, load_cassette, replay, respons
 
 
 @pytest.fixture
-def cassettes(shared_data):
-    return shared_data / "tweepy_cassettes" / "v2_client"
+def cassettes(data_slices):
+    return data_slices / "tweepy_cassettes" / "v2_client"
 
 
 def _recorded(cassettes, name):

@@ -34,10 +34,10 @@ def _handles(text):
 
 
 @pytest.mark.django_db
-def test_it_imports_twcs_and_its_response_times_match_an_independent_reading(shared_data):
-    out, _, error = _run("--format", "twcs", str(shared_data / TWCS))
-    assert error is None and "stored 5000" in out
-    rows = {r["tweet_id"]: r for r in csv.DictReader(open(shared_data / TWCS, encoding="utf-8"))}
+def test_it_imports_twcs_and_its_response_times_match_an_independent_reading(data_slices):
+    out, _, error = _run("--format", "twcs", str(data_slices / TWCS))
+    rows = {r["tweet_id"]: r for r in csv.DictReader(open(data_slices / TWCS, encoding="utf-8"))}
+    assert error is None and f"stored {len(rows)}" in out
     brands = {r["author_id"] for r in rows.values() if r["inbound"] == "False"}
     parent = {tid: (r["in_response_to_tweet_id"] or "").removesuffix(".0") for tid, r in rows.items()}
 
@@ -70,10 +70,10 @@ def test_it_imports_twcs_and_its_response_times_match_an_independent_reading(sha
 
 
 @pytest.mark.django_db
-def test_it_imports_ibm_conversations_and_times_each_agent_reply(shared_data):
-    out, err, error = _run("--format", "ibm-cdp", str(shared_data / IBM))
+def test_it_imports_ibm_conversations_and_times_each_agent_reply(data_slices):
+    out, err, error = _run("--format", "ibm-cdp", str(data_slices / IBM))
     assert error is None, err
-    dialogs = json.load(open(shared_data / IBM, encoding="utf-8"))
+    dialogs = json.load(open(data_slices / IBM, encoding="utf-8"))
     seen = defaultdict(int)
     for d in dialogs:
         for t in d["dialogContent"]:
@@ -98,14 +98,14 @@ def test_it_imports_ibm_conversations_and_times_each_agent_reply(shared_data):
         assert mention.first_response.platform_id == reply_id
         assert mention.frt_seconds == pytest.approx((reply_at - start).total_seconds(), abs=1e-3)
         checked += 1
-    assert checked >= 100
+    assert checked >= 60  # of the slice's 120 dialogs, 67 are plain chains
 
 
 @pytest.mark.django_db
-def test_rerunning_the_same_file_stores_nothing_new(shared_data):
-    _run("--format", "ibm-cdp", str(shared_data / IBM))
+def test_rerunning_the_same_file_stores_nothing_new(data_slices):
+    _run("--format", "ibm-cdp", str(data_slices / IBM))
     posts, mentions = Post.objects.count(), Mention.objects.count()
-    out, _, _ = _run("--format", "ibm-cdp", str(shared_data / IBM))
+    out, _, _ = _run("--format", "ibm-cdp", str(data_slices / IBM))
     assert "stored 0" in out
     assert (Post.objects.count(), Mention.objects.count()) == (posts, mentions)
 
@@ -148,8 +148,8 @@ def test_a_file_that_is_not_a_twcs_csv_is_refused_with_a_clear_message(tmp_path,
 
 
 @pytest.mark.django_db
-def test_x_jsonl_pages_are_read_with_their_author_expansion(tmp_path, shared_data):
-    recorded = json.load(open(shared_data / "tweepy_cassettes/decoded_v2_client/test_client_search_recent_tweets.json"))
+def test_x_jsonl_pages_are_read_with_their_author_expansion(tmp_path, data_slices):
+    recorded = json.load(open(data_slices / "tweepy_cassettes/decoded_v2_client/test_client_search_recent_tweets.json"))
     page = recorded[0]["body"]
     path = tmp_path / "pages.jsonl"
     path.write_text(json.dumps(page) + "\n{not json\n", encoding="utf-8")

@@ -28,9 +28,9 @@ def _shown(value, figure):
 
 
 @pytest.fixture
-def twcs(db, shared_data):
+def twcs(db, data_slices):
     try:
-        call_command("import_posts", str(shared_data / "twcs" / "twcs_random_sample_divya-gh.csv"),
+        call_command("import_posts", str(data_slices / "twcs" / "twcs_random_sample_divya-gh.csv"),
                      "--format", "twcs", "--no-progress", stdout=io.StringIO(), stderr=io.StringIO())
     except CommandError:
         pass  # a few malformed rows are reported and skipped; the valid rows are stored
