@@ -7,6 +7,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import date_inputs
 from .models import Brand, Incident, IncidentEvent
 
 _LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
@@ -27,6 +28,12 @@ class WallClockField(forms.DateTimeField):
         if moment is not None and timezone.is_aware(moment):
             # Django made it aware in the active zone (UTC); undo that so the brand's zone applies instead.
             moment = timezone.make_naive(moment, timezone.get_current_timezone())
+        if moment is not None:
+            # Before the brand's zone is applied: 0001-01-01T00:00 in Paris is no instant Python can hold.
+            try:
+                date_inputs.check_wall_clock(moment, field=str(self.label))
+            except date_inputs.DateInputError as error:
+                raise forms.ValidationError(str(error), code="unsupported_date") from None
         return moment
 
 

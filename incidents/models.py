@@ -14,6 +14,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .date_inputs import moment_is_supported, supported_range
+
 
 class Platform(models.TextChoices):
     X = "x", "X"
@@ -172,6 +174,11 @@ class Incident(models.Model):
         return self.ended_at or (now or timezone.now())
 
     def clean(self) -> None:
+        for name in ("started_at", "ended_at"):
+            moment = getattr(self, name)
+            if moment is not None and not moment_is_supported(moment):
+                raise ValidationError({name: _("Hotline supports dates %(range)s (UTC).") % {
+                    "range": supported_range()}})
         if self.started_at and self.ended_at and self.ended_at <= self.started_at:
             raise ValidationError({"ended_at": _("The end must come after the start.")})
 

@@ -22,9 +22,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from . import board as live_board
-from . import figures, spikes
+from . import date_inputs, figures, spikes
 from .forms import IncidentEventForm, IncidentForm
 from .models import Incident
+from .refusals import bad_input
 from .roles import brands_visible_to, can_manage_incidents, role_of
 from .services import incident_add_note, incident_open, incident_set_status, incident_update
 
@@ -50,14 +51,20 @@ def home(request: HttpRequest) -> HttpResponse:
     brands = brands_visible_to(request.user)
     incidents = Incident.objects.filter(brand__in=brands).select_related("brand")
     brand_slug, status, day = request.GET.get("brand", ""), request.GET.get("status", ""), request.GET.get("date", "")
+    # A filter that cannot be used says so: an unknown brand or status would otherwise show an empty list.
+    if brand_slug and not brands.filter(slug=brand_slug).exists():
+        return bad_input(request, _("There is no brand %(value)s among your brands.") % {"value": repr(brand_slug[:64])})
+    if status and status not in Incident.Status.values:
+        return bad_input(request, _("status %(value)s is not one of %(choices)s.") % {
+            "value": repr(status[:64]), "choices": ", ".join(Incident.Status.values)})
+    try:
+        on_day = date_inputs.parse_day(day, field="date") if day else None
+    except date_inputs.DateInputError as error:
+        return bad_input(request, str(error))
     if brand_slug:
         incidents = incidents.filter(brand__slug=brand_slug)
-    if status in Incident.Status.values:
+    if status:
         incidents = incidents.filter(status=status)
-    try:
-        on_day = dt.date.fromisoformat(day) if day else None
-    except ValueError:
-        on_day = None
     if on_day:
         # Incidents whose window touches that day (UTC; the list shows each brand's own zone).
         day_start = dt.datetime.combine(on_day, dt.time(), dt.UTC)
