@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 
 from socialfeed.aggregates import add_counts, ceil_minute, frt_quantiles, minute_series, zero_counts
 from socialfeed.models import Mention, Post
+from socialfeed.post_links import web_link
 from socialfeed.rollups import minute_of
 
 from .figures import incident_figures, official_posts
@@ -90,7 +91,7 @@ def unanswered_queue(*, incident: Incident, now: dt.datetime | None = None, limi
         "author": m.post.author_handle,
         "text": m.post.text,
         "platform": m.post.get_platform_display(),
-        "url": m.post.url,
+        "url": web_link(m.post.url),
         "created_at": m.created_at.astimezone(zone).strftime("%H:%M"),
         "waiting_s": (now - m.created_at).total_seconds(),
         "waiting": duration_text((now - m.created_at).total_seconds()),

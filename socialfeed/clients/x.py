@@ -21,6 +21,7 @@ from socialfeed.clients.base import (
     epoch_to_utc,
     http_timeout,
     is_newer_id,
+    is_numeric_id,
     newest_numeric_id,
     parse_iso_datetime,
 )
@@ -96,6 +97,8 @@ def snowflake_time(tweet_id: str) -> datetime:
 def tweet_to_post(tweet: dict[str, Any], users: dict[str, dict[str, Any]]) -> NormalisedPost:
     """One API v2 tweet object (with the page's ``includes.users`` by id) as Hotline's post shape."""
     tweet_id = str(tweet["id"])
+    if not is_numeric_id(tweet_id):
+        raise ValueError(f"tweet id {tweet_id[:40]!r} is not a tweet id (ASCII digits)")
     author_id = str(tweet.get("author_id") or "")
     handle = str(users.get(author_id, {}).get("username") or "")
     in_reply_to_id = ""
@@ -194,6 +197,9 @@ class XClient:
             for tweet in payload.get("data") or []:
                 if not isinstance(tweet, dict) or "id" not in tweet:
                     raise SourceError("X sent a tweet without an id; the page was not stored.")
+                if not is_numeric_id(str(tweet["id"])):
+                    raise SourceError(f"X sent a tweet whose id {str(tweet['id'])[:40]!r} is not a number; "
+                                      "the page was not stored.")
                 # X honours since_id, but a replayed or raced page must never move the cursor backwards.
                 if is_newer_id(str(tweet["id"]), since_id):
                     posts.append(tweet_to_post(tweet, users))

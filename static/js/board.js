@@ -153,7 +153,7 @@
         post.appendChild(document.createTextNode(" "));
       }
       post.appendChild(document.createTextNode(item.text));
-      if (item.url) {
+      if (item.url && /^https?:\/\//i.test(item.url)) {  // the server sends only http(s) links; never anything else
         var link = document.createElement("a");
         link.href = item.url;
         link.rel = "noopener noreferrer";

@@ -191,6 +191,23 @@ def test_it_reports_a_malformed_page_without_storing_part_of_it(cassettes, tmp_p
     assert "malformed" in str(caught.value) and not caught.value.permanent
 
 
+@pytest.mark.parametrize("tweet_id", ["١٢٣٤", "²", "１２３", "12a"])
+def test_it_takes_only_ascii_digits_as_tweet_ids(cassettes, tmp_path, tweet_id):
+    from socialfeed.clients.base import is_newer_id, newest_numeric_id
+    from socialfeed.clients.x import tweet_to_post
+
+    mentions, = _recorded(cassettes, "get_users_mentions")
+    page = response_json(mentions)
+    page["data"][0]["id"] = tweet_id
+    path = write_cassette(tmp_path, "unicode-id", [derive(mentions, body=page)])
+    with replay(path), pytest.raises(SourceError, match="is not a number; the page was not stored"):
+        _client().fetch(kind="mentions", account_user_id="783214")
+    with pytest.raises(ValueError, match="is not a tweet id"):
+        tweet_to_post(page["data"][0], {})
+    # The cursor never takes one, and comparing with one never fails.
+    assert newest_numeric_id([tweet_id, "7"], "5") == "7" and is_newer_id(tweet_id, "5") is True
+
+
 def test_it_gives_up_on_a_slow_answer_at_the_timeout(local_server):
     local_server.routes[("GET", "/2/users/783214/mentions")] = Reply(200, {"data": []}, delay=1.5)
     client = XClient(bearer_token="t", timeout=0.3, api_host=local_server.url)

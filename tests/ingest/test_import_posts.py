@@ -134,6 +134,27 @@ def test_bad_rows_are_named_by_line_and_reason_while_good_rows_are_kept(tmp_path
 
 
 @pytest.mark.django_db
+def test_it_rejects_tweet_ids_written_with_other_than_ascii_digits(tmp_path):
+    path = tmp_path / "posts.csv"
+    path.write_text(HEADER
+                    + '1,BrandCare,False,Tue Oct 31 22:10:47 +0000 2017,"We are on it",,\n'
+                    + '١٢٣,111,True,Tue Oct 31 22:00:00 +0000 2017,"@BrandCare down",,\n'    # Arabic-Indic digits
+                    + '²,111,True,Tue Oct 31 22:00:00 +0000 2017,"@BrandCare down",,\n'      # superscript two
+                    + '4,111,True,Tue Oct 31 22:00:00 +0000 2017,"@BrandCare down",,１\n', encoding="utf-8")
+    out, err, error = _run("--format", "twcs", str(path))
+    assert error is not None and "3 row(s) were rejected" in str(error)
+    assert "line 3: tweet_id '١٢٣' is not a tweet id" in err
+    assert "line 4: tweet_id '²' is not a tweet id" in err
+    assert "line 5: in_response_to_tweet_id '１' is not a tweet id" in err
+    assert list(Post.objects.values_list("platform_id", flat=True)) == ["1"]
+    pages = tmp_path / "pages.jsonl"
+    pages.write_text(json.dumps({"data": [{"id": "٣", "text": "hi"}, {"id": "3", "text": "hi"}]}) + "\n",
+                     encoding="utf-8")
+    _, err, error = _run("--format", "x-jsonl", str(pages))
+    assert "line 1: tweet id '٣' is not an id" in err and Post.objects.filter(platform_id="3").exists()
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("content, message", [
     (b"", "the file is empty"),
     (b"\x89PNG\r\n\x1a\n\x00\x00binary", "line 1: not valid UTF-8"),
