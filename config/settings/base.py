@@ -46,6 +46,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "incidents.middleware.ContentSecurityPolicyMiddleware",
+    "incidents.middleware.SignedInNoStoreMiddleware",
     "incidents.middleware.RejectNulCharactersMiddleware",
     # Last, as django-axes asks, so that it sees the authentication outcome.
     "axes.middleware.AxesMiddleware",
@@ -141,6 +142,10 @@ LOGOUT_REDIRECT_URL = "login"
 
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = 1  # hours
+# Locked out per user name and client address; the address is the one Hotline's trusted reverse proxies report
+# (config/client_address.py): 0 = reached directly, REMOTE_ADDR; N = the N-th X-Forwarded-For entry from the right.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+AXES_CLIENT_IP_CALLABLE = "config.client_address.client_address"
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False

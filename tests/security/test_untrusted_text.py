@@ -168,3 +168,15 @@ def test_it_stores_and_links_only_http_urls(client, make_brand, make_user, url):
     assert not [h for h in hrefs if not h.startswith(("/", "https://", "http://", "#", "?"))], hrefs
     queue = json.loads(client.get(reverse("incidents:board_live", args=[incident.pk])).content)["queue"]
     assert {item["url"] for item in queue} == {"", "https://x.com/mallory/status/802"}
+
+
+def test_every_page_a_signed_in_user_sees_is_marked_no_store(client, hostile):
+    brand, incident, comms = hostile
+    client.force_login(comms)
+    for name, args in (("incidents:home", []), ("incidents:board", [incident.pk]),
+                       ("incidents:board_live", [incident.pk]), ("incidents:board_chart", [incident.pk, "volume"]),
+                       ("reports:week", []), ("reports:brand", [brand.slug]), ("reports:digests", []),
+                       ("socialfeed:sources", []), ("incidents:new", [])):
+        response = client.get(reverse(name, args=args))
+        assert response.status_code == 200, name
+        assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"], name
