@@ -192,8 +192,45 @@ def scenario_posts(*, anchor: datetime, seed: int = SEED) -> Iterator[Normalised
 
 DEMO_TEAM = "Demo operators"
 DEMO_PASSWORD = "hotline-demo"
+# ``demo`` is the only administrator (a superuser: every page, the admin, exports); the others have one role each.
 DEMO_USERS = [("demo", "admin"), ("comms", "comms"), ("manager", "manager"), ("analyst", "analyst")]
 REPLAY_SOURCE_NAME = "Demo replay (live outage chatter)"
+
+
+class DemoRefused(Exception):
+    """The demo must not run here: it creates a superuser whose password is published in the README."""
+
+
+def demo_allowed() -> None:
+    """Raise DemoRefused under production settings (``settings.PRODUCTION``, set by config.settings.production)."""
+    from django.conf import settings
+
+    if getattr(settings, "PRODUCTION", False):
+        raise DemoRefused(
+            "The demo creates a superuser 'demo' whose password 'hotline-demo' is published: it never runs under "
+            "production settings (config.settings.production). Use config.settings.local, the default of manage.py.")
+
+
+_serving_demo = False  # set by ``run_demo`` (``make demo``), the only way the login page shows the demo logins
+
+
+def demo_serving_starts() -> None:
+    demo_allowed()
+    global _serving_demo
+    _serving_demo = True
+
+
+def demo_logins() -> list[tuple[str, str]]:
+    """(login, role) of the demo users the login page lists: only while ``run_demo`` serves, never in production,
+    and only the demo users that exist and are active."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+
+    if not _serving_demo or getattr(settings, "PRODUCTION", False):
+        return []
+    active = set(get_user_model().objects.filter(username__in=[u for u, _ in DEMO_USERS], is_active=True)
+                 .values_list("username", flat=True))
+    return [(username, role) for username, role in DEMO_USERS if username in active]
 
 
 def demo_load(*, now: datetime, fresh: bool = False, progress=lambda n: None) -> dict:
@@ -205,6 +242,8 @@ def demo_load(*, now: datetime, fresh: bool = False, progress=lambda n: None) ->
     from django.db import transaction
 
     from incidents.models import Brand, Incident, IncidentEvent, OfficialAccount, Team, TrackingTerm
+
+    demo_allowed()
     from incidents.services import user_create
     from socialfeed.models import Post, Source
     from socialfeed.services import posts_ingest

@@ -11,6 +11,7 @@ import logging
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
@@ -31,6 +32,23 @@ from .services import incident_add_note, incident_open, incident_set_status, inc
 
 PAGE_SIZE = 20
 logger = logging.getLogger(__name__)
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login page; while ``make demo`` serves (never in production) it lists the demo logins and roles."""
+
+    def get_context_data(self, **kwargs):
+        from .demo import DEMO_PASSWORD, demo_logins
+
+        context = super().get_context_data(**kwargs)
+        roles = {"admin": _("administrator: every page, the admin site and exports"),
+                 "comms": _("comms: declares and updates incidents"),
+                 "manager": _("manager: reads every page of the team's brands"),
+                 "analyst": _("analyst: reads and exports CSV")}
+        logins = demo_logins()
+        context["demo_logins"] = [(username, roles[role]) for username, role in logins]
+        context["demo_password"] = DEMO_PASSWORD if logins else ""
+        return context
 
 
 def _incident_for(request: HttpRequest, pk: int) -> Incident:

@@ -18,6 +18,9 @@ from config.env import env_bool, env_choice, env_int, env_list, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
+# True only in config.settings.production: the demo (a superuser with a published password) refuses to run there.
+PRODUCTION = False
+
 SECRET_KEY = env_str("SECRET_KEY", "hotline-local-development-key-not-for-production")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])

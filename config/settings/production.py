@@ -7,6 +7,7 @@ from .base import *  # noqa: F401,F403
 from .base import ALLOWED_HOSTS, DATABASE_URL
 
 DEBUG = False
+PRODUCTION = True  # incidents.demo refuses to load or serve the demo (its superuser's password is published)
 
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:

@@ -129,6 +129,7 @@ def test_good_settings_still_load(monkeypatch):
         **PROD_ENV, "ALLOWED_HOSTS": ".example.org", "SITE_URL": "https://hotline.example.org", "LOG_LEVEL": "warning",
         "EMAIL_URL": "smtp://mailer:pw@mail.example.org:587", "REDIS_URL": "redis://redis:6379/2"})
     assert loaded["ALLOWED_HOSTS"] == [".example.org"] and loaded["EMAIL_PORT"] == 587
+    assert loaded["PRODUCTION"] is True  # the demo refuses to load or serve under these settings
     assert loaded["LOGGING"]["root"]["level"] == "WARNING"
     assert _load_settings(monkeypatch, "config.settings.base", {"ALLOWED_HOSTS": ""})["ALLOWED_HOSTS"] == [
         "127.0.0.1", "localhost", "[::1]"]

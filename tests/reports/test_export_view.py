@@ -301,3 +301,13 @@ def test_it_refuses_the_export_to_staff_who_are_not_analysts(client, world, make
         assert client.get(reverse("reports:export", args=["mentions"])).status_code == 403
         assert "Download CSV" not in client.get(reverse("reports:week")).content.decode()
     assert not AuditEntry.objects.filter(action="export").exists()
+
+
+def test_the_pages_offer_the_raw_csv_as_a_separate_knowing_choice(client, world):
+    ondine, volta, analyst, incident = world
+    client.force_login(analyst)
+    week = client.get(reverse("reports:week"), {"week": "2026-W45"}).content.decode()
+    assert "raw=1\">Raw CSV (pandas, BI tools; not for spreadsheets)</a>" in week
+    brand = client.get(reverse("reports:brand", args=["ondine-mobile"])).content.decode()
+    assert 'name="raw" value="1"' in brand and "never open it in a spreadsheet" in brand
+    assert 'name="raw" value="1" checked' not in brand
