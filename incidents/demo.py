@@ -233,6 +233,18 @@ def demo_logins() -> list[tuple[str, str]]:
     return [(username, role) for username, role in DEMO_USERS if username in active]
 
 
+def demo_users_create() -> None:
+    """The demo team's four logins (DEMO_USERS, password DEMO_PASSWORD); refused under production settings."""
+    from incidents.models import Team
+    from incidents.services import user_create
+
+    demo_allowed()
+    Team.objects.get_or_create(name=DEMO_TEAM)
+    for username, role in DEMO_USERS:
+        user_create(username=username, password=DEMO_PASSWORD, role=role, teams=[DEMO_TEAM],
+                    email=f"{username}@hotline.invalid")
+
+
 def demo_load(*, now: datetime, fresh: bool = False, progress=lambda n: None) -> dict:
     """Create (or find) the demo team, brands, users and incidents, and ingest the scenario up to its anchor.
 
@@ -242,11 +254,10 @@ def demo_load(*, now: datetime, fresh: bool = False, progress=lambda n: None) ->
     from django.db import transaction
 
     from incidents.models import Brand, Incident, IncidentEvent, OfficialAccount, Team, TrackingTerm
-
-    demo_allowed()
-    from incidents.services import user_create
     from socialfeed.models import Post, Source
     from socialfeed.services import posts_ingest
+
+    demo_allowed()
 
     if fresh:
         with transaction.atomic():
@@ -266,9 +277,7 @@ def demo_load(*, now: datetime, fresh: bool = False, progress=lambda n: None) ->
                 TrackingTerm.objects.get_or_create(brand=brand, term=term, kind=TrackingTerm.Kind.KEYWORD)
             team.brands.add(brand)
             made[spec["slug"]] = brand
-        for username, role in DEMO_USERS:
-            user_create(username=username, password=DEMO_PASSWORD, role=role, teams=[DEMO_TEAM],
-                        email=f"{username}@hotline.invalid")
+        demo_users_create()
         ondine, brisant = made[ONDINE["slug"]], made[BRISANT["slug"]]
         source = Source.objects.filter(kind=Source.Kind.REPLAY, brand=ondine).first()
         if source is None:

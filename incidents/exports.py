@@ -445,6 +445,9 @@ def brand_week_rows(*, brands: list[Brand], filters: ExportFilters, now: datetim
         else:
             first = reports.week_shift(last, -(reports.TREND_WEEKS - 1))
         weeks = (reports.week_monday(last) - reports.week_monday(first)).days // 7 + 1
+        if weeks < 1:  # only when one end is the default: from and to given together are checked in filters_from
+            raise ExportError(_("brand-weeks from %(first)s to %(last)s: the first week comes after the last; "
+                                "give both from and to.") % {"first": first, "last": last})
         if weeks > reports.MAX_RANGE_WEEKS:
             raise ExportError(_("brand-weeks covers at most %(most)d weeks at a time; from %(first)s to %(last)s "
                                 "is %(weeks)d weeks: narrow from and to.") % {

@@ -106,6 +106,9 @@ def test_it_works_out_every_brand_weeks_range_before_the_download_starts(client,
     too_long = client.get(url, {"from": "2000-01-01", "to": "2099-12-31"})
     assert too_long.status_code == 400
     assert "brand-weeks covers at most 104 weeks at a time" in _body(too_long)
+    after_default_end = client.get(url, {"from": "2099-01-05"})  # "to" defaults to the last complete week
+    assert after_default_end.status_code == 400
+    assert "the first week comes after the last; give both from and to." in _body(after_default_end)
     whole = client.get(url, {"from": "2098-03-02", "to": "2099-12-31"})
     rows = list(csv.DictReader(io.StringIO(_body(whole))))
     assert {r["brand"] for r in rows} == {"ondine", "brisant"}
