@@ -195,3 +195,27 @@ def test_it_refuses_an_admin_date_hierarchy_day_outside_the_supported_dates(clie
     ok = client.get(url, {f"{field}__year": "2026", f"{field}__month": "3", f"{field}__day": "2"})
     assert ok.status_code == 200
     assert Post.objects.exists() and Mention.objects.exists()
+
+
+@pytest.mark.parametrize("command, option", [("response_stats", "--from"), ("response_stats", "--to"),
+                                             ("rescore_tone", "--since"), ("export", "--from"), ("export", "--to")])
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00+01:00", "9999-12-31", "٢٠٢٦-03-02"])
+def test_commands_refuse_dates_outside_the_supported_dates_naming_the_option(outage, tmp_path, command, option,
+                                                                             value):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    args = ["mentions", "--out", str(tmp_path / "x.csv")] if command == "export" else []
+    with pytest.raises(CommandError) as refused:
+        call_command(command, *args, option, value)
+    name = option.removeprefix("--") if command == "export" else option
+    assert str(refused.value).startswith(f"{name} {value!r} is ")
+    assert RANGE in str(refused.value) or "is not a date Hotline can read" in str(refused.value)
+
+
+def test_response_stats_still_reads_supported_dates(outage, capsys):
+    from django.core.management import call_command
+
+    call_command("response_stats", "--from", "2026-03-01", "--to", "2026-03-03T00:00:00+01:00")
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("brand,mentions,answered") and out[1].startswith("ondine,1,1,1,")
