@@ -127,7 +127,7 @@ def _unsupported_hierarchy_date(params, field: str) -> str | None:
             raise ValueError
         day = date(int(parts[0]), int(parts[1] or 1), int(parts[2] or 1))
     except ValueError:
-        return _("%(value)s is not a date.") % {"value": repr(given[:40])}
+        return _("%(value)s is not a date.") % {"value": date_inputs.quoted(given)}
     if not date_inputs.day_is_supported(day):
         return _("%(value)s is outside the dates Hotline supports (%(range)s).") % {
             "value": given, "range": date_inputs.supported_range()}

@@ -35,18 +35,20 @@ def supported_range() -> str:
     return _("from %(first)s to %(last)s") % {"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()}
 
 
-def _shown(value: str) -> str:
+def quoted(value: str) -> str:
+    """A value a user typed, quoted back in a refusal: as Python's repr (control characters escaped) and cut
+    short when long. Every refusal of a typed value shows it this way."""
     return repr(value if len(value) <= MAX_INPUT_LENGTH else value[:MAX_INPUT_LENGTH] + "…")
 
 
 def _outside(field: str, value: str) -> DateInputError:
     return DateInputError(_("%(field)s %(value)s is outside the dates Hotline supports (%(range)s).") % {
-        "field": field, "value": _shown(value), "range": supported_range()})
+        "field": field, "value": quoted(value), "range": supported_range()})
 
 
 def _unreadable(field: str, value: str, example: str) -> DateInputError:
     return DateInputError(_("%(field)s %(value)s is not a date Hotline can read (for example %(example)s).") % {
-        "field": field, "value": _shown(value), "example": example})
+        "field": field, "value": quoted(value), "example": example})
 
 
 def day_is_supported(day: date) -> bool:

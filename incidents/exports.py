@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from socialfeed.tone.categories import OUTAGE_RELATED  # METRICS.md §6
 
 from . import date_inputs, export_cells
+from .date_inputs import quoted
 from .export_cells import figure, ratio, seconds
 from .models import AuditEntry, Brand, Incident, Platform
 
@@ -89,17 +90,17 @@ def filters_from(params) -> ExportFilters:
     incident = (params.get("incident") or "").strip() or None
     if incident is not None:
         if not (incident.isascii() and incident.isdigit()) or len(incident) > 18:
-            raise ExportError(_("incident %(value)s is not an incident number.") % {"value": _shown(incident)})
+            raise ExportError(_("incident %(value)s is not an incident number.") % {"value": quoted(incident)})
         incident = int(incident)
     platform = (params.get("platform") or "").strip()
     if platform and platform not in Platform.values:
         raise ExportError(_("platform %(value)s is not one Hotline reads: choose one of %(choices)s.") % {
-            "value": _shown(platform), "choices": ", ".join(Platform.values)})
+            "value": quoted(platform), "choices": ", ".join(Platform.values)})
     start = parse_moment(params.get("from"), field="from")
     end = parse_moment(params.get("to"), end=True, field="to")
     if start and end and end <= start:
         raise ExportError(_("from %(start)s must come before to %(end)s.") % {
-            "start": _shown(params.get("from", "")), "end": _shown(params.get("to", ""))})
+            "start": quoted(params.get("from", "")), "end": quoted(params.get("to", ""))})
     return ExportFilters(
         first_day=_given_day(params.get("from"), field="from"),
         last_day=_given_day(params.get("to"), field="to"),
@@ -109,12 +110,6 @@ def filters_from(params) -> ExportFilters:
         incident=incident,
         platform=platform,
     )
-
-
-def _shown(value: str) -> str:
-    """A value quoted back to the user in an error: printable, and cut short when it is long."""
-    value = value if len(value) <= 64 else value[:64] + "…"
-    return repr(value)
 
 
 # --- Cell formatting: incidents.export_cells decides text, numbers, booleans and empty cells -----------------
@@ -503,11 +498,11 @@ def export_start(*, kind: str, brands: QuerySet[Brand], filters: ExportFilters, 
     """
     if kind not in KINDS:
         raise ExportError(_("Unknown export %(kind)s: choose one of %(kinds)s.") % {
-            "kind": _shown(kind), "kinds": ", ".join(KINDS)})
+            "kind": quoted(kind), "kinds": ", ".join(KINDS)})
     now = now or timezone.now()
     scoped = _scope_brands(brands=brands, filters=filters)
     if filters.brand and not scoped:
-        raise ExportError(_("There is no brand %(slug)s among your brands.") % {"slug": _shown(filters.brand)})
+        raise ExportError(_("There is no brand %(slug)s among your brands.") % {"slug": quoted(filters.brand)})
     _incident_for(filters, scoped)
     rows = KINDS[kind].rows(brands=scoped, filters=filters, now=now)
     AuditEntry.objects.create(user=user if user is not None and user.is_authenticated else None,

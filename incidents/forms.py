@@ -38,7 +38,7 @@ class WallClockField(forms.DateTimeField):
         except (date_inputs.DateInputError, OverflowError):
             raise forms.ValidationError(
                 _("%(field)s %(value)s is outside the dates Hotline supports (%(range)s).") % {
-                    "field": self.label, "value": repr(str(value)[:64]), "range": date_inputs.supported_range()},
+                    "field": self.label, "value": date_inputs.quoted(str(value)), "range": date_inputs.supported_range()},
                 code="unsupported_date") from None
         return moment
 

@@ -115,7 +115,7 @@ def _switch(request: HttpRequest, name: str) -> bool:
     """A download switch (bom, raw): 1 or 0, or absent."""
     value = request.GET.get(name, "")
     if value not in ("", "0", "1"):
-        raise exports.ExportError(_("%(name)s must be 1 or 0, not %(value)s.") % {"name": name, "value": repr(value[:64])})
+        raise exports.ExportError(_("%(name)s must be 1 or 0, not %(value)s.") % {"name": name, "value": date_inputs.quoted(value)})
     return value == "1"
 
 
@@ -164,7 +164,7 @@ def digests(request: HttpRequest) -> HttpResponse:
         unknown = [value for value in request.POST.getlist("brand") if value not in yours]
         if unknown:
             messages.error(request, _("%(value)s is not one of your brands: nothing was changed.") % {
-                "value": repr(unknown[0][:40])})
+                "value": date_inputs.quoted(unknown[0])})
             return redirect("reports:digests")
         wanted = {yours[value] for value in request.POST.getlist("brand")}
         DigestSubscription.objects.filter(user=request.user).exclude(brand_id__in=wanted).delete()

@@ -71,10 +71,10 @@ def home(request: HttpRequest) -> HttpResponse:
     brand_slug, status, day = request.GET.get("brand", ""), request.GET.get("status", ""), request.GET.get("date", "")
     # A filter that cannot be used says so: an unknown brand or status would otherwise show an empty list.
     if brand_slug and not brands.filter(slug=brand_slug).exists():
-        return bad_input(request, _("There is no brand %(slug)s among your brands.") % {"slug": repr(brand_slug[:64])})
+        return bad_input(request, _("There is no brand %(slug)s among your brands.") % {"slug": date_inputs.quoted(brand_slug)})
     if status and status not in Incident.Status.values:
         return bad_input(request, _("status %(value)s is not one of %(choices)s.") % {
-            "value": repr(status[:64]), "choices": ", ".join(Incident.Status.values)})
+            "value": date_inputs.quoted(status), "choices": ", ".join(Incident.Status.values)})
     try:
         on_day = date_inputs.parse_day(day, field="date") if day else None
     except date_inputs.DateInputError as error:
