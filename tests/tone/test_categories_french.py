@@ -11,6 +11,7 @@ from socialfeed.tone import categorise
     # The promotions of the story Hotline was made from: they must neither acknowledge the outage nor break the
     # silence (METRICS.md §5).
     "Nouveau : Facebook par SMS ! Envoyez FB au 3232 et recevez vos notifications par texto, gratuit ce mois-ci",
+    "Nouveau : Facebook par SMS ! Mettez à jour votre statut par simple SMS au 3232, gratuit ce mois-ci",
     "Gagnez vos places pour le concert de Nadia Rivière samedi à Lyon ! RT + follow pour participer",
     "Rechargez 10 € et recevez 5 € de bonus, profitez-en jusqu'à dimanche !",
     "Profitez de Facebook par SMS : envoyez un SMS au 3232 pour essayer, c'est gratuit !",
