@@ -31,6 +31,9 @@ class ResponseFigures:
     p90_frt_s: float | None
     answered_within_1h: float | None
     km_median_s: float | None
+    # METRICS.md §4: when fewer than half are answered the silence-counted median is "not reached"; this is the
+    # longest time observed then (shown "not reached (over …)"). None when the median is reached or the set empty.
+    km_not_reached_over_s: float | None = None
 
     def as_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -60,7 +63,8 @@ def kaplan_meier_median(durations: Iterable[tuple[float, bool]]) -> float | None
 
     ``durations`` are (seconds, answered) pairs; an unanswered mention is censored at its wait so far. The median is
     the smallest time at which the estimated share still waiting drops to 0.5 or below; ``None`` when it never does
-    (more than half of the mentions are still waiting), which pages show as "—".
+    (more than half of the mentions are still waiting): "not reached", which pages show with the longest time
+    observed (:func:`figures_from_rows`), never as "—".
     """
     items = sorted(durations, key=lambda d: (d[0], not d[1]))  # events before censorings at the same time
     at_risk = len(items)
@@ -101,12 +105,14 @@ def figures_from_rows(rows: Iterable[tuple[datetime, bool, float | None, datetim
         else:
             km.append((max((as_of - created_at).total_seconds(), 0.0), False))
     frts.sort()
+    km_median = kaplan_meier_median(km) if total else None
     return ResponseFigures(
         mentions=total, answered=answered, unanswered=total - answered,
         reply_rate=answered / total if total else None,
         median_frt_s=quantile(frts, 0.5), p90_frt_s=quantile(frts, 0.9),
         answered_within_1h=within / total if total else None,
-        km_median_s=kaplan_meier_median(km) if total else None,
+        km_median_s=km_median,
+        km_not_reached_over_s=max(d for d, _answered in km) if total and km_median is None else None,
     )
 
 
