@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -140,6 +141,7 @@ class OffPlatformCommunicationAdmin(BrandScopedAdmin):
     search_fields = ("text", "brand__name", "incident__title")
     date_hierarchy = "sent_at"
     readonly_fields = ("recorded_by", "recorded_at")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "incident" and not request.user.is_superuser:

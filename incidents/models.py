@@ -268,6 +268,10 @@ class OffPlatformCommunication(models.Model):
         self.text = (self.text or "").strip()
         if not self.text:
             raise ValidationError({"text": _("Write the message's text or a summary of it.")})
+        if not self.category:
+            from socialfeed.tone.categories import categorise
+
+            self.category = categorise(self.text)  # METRICS.md §6, as the rules read official posts
         if self.sent_at and self.sent_at > timezone.now():
             raise ValidationError({"sent_at": _("A communication cannot be sent in the future.")})
         if self.incident_id and self.brand_id and self.incident.brand_id != self.brand_id:

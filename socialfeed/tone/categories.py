@@ -117,6 +117,8 @@ _PROMOTIONAL = _words(
     r"jusqu'à \d+(?:[.,]\d+)?\s?€", r"(?:seulement|à partir de|dès|que) \d+(?:[.,]\d+)?\s?€",
     r"(?:à|au) (?:petit |mini )?prix\b", r"\[?communiqu[ée] de presse", r"dossier de presse",
     r"(?:forfait|offre|abonnement|box)s? (?:[\w+-]+ ){0,3}à \d+(?:[.,]\d+)?\s?€",
+    r"save (?:up to )?[€$£]\s?\d+", r"today only", r"(?:best|biggest) (?:\w+ ){0,2}deals?",
+    r"early access", r"(?:new|latest) (?:phones?|handsets?|devices?) in store",
 )
 # Marketing acts that nothing but a promotion carries (see the module docstring); trusted before the outage
 # checks only when the post has no outage or support cue at all.

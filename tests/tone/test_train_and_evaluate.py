@@ -72,7 +72,12 @@ def test_the_later_official_post_sets_are_the_ones_their_labelling_scripts_pick(
     import label_french_posts
     import label_heldout_posts
 
-    from socialfeed.tone.evaluation import CATEGORIES, OFFICIAL_POSTS_FRENCH, OFFICIAL_POSTS_HELDOUT, OFFICIAL_POSTS_TEST
+    from socialfeed.tone.evaluation import (
+        CATEGORIES,
+        OFFICIAL_POSTS_FRENCH,
+        OFFICIAL_POSTS_HELDOUT,
+        OFFICIAL_POSTS_TEST,
+    )
 
     sets = [(label_heldout_posts.candidates(shared_data), label_heldout_posts.HAND_LABELS, OFFICIAL_POSTS_HELDOUT)]
     for start, count, labels, path in label_blind_posts.SETS.values():
