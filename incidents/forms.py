@@ -115,6 +115,8 @@ class CommunicationForm(forms.Form):
     """An off-platform communication (METRICS.md §1) recorded from the board: channel, when it was really sent (in
     the brand's time zone), its text or a summary, a link, and its category (empty: Hotline reads the text)."""
 
+    prefix = "communication"  # it sits beside the note form on the board: its fields need their own ids
+
     channel = forms.ChoiceField(label=_("Channel"), choices=OffPlatformCommunication.Channel.choices)
     sent_at = WallClockField(label=_("Sent at"), help_text=_("In the brand's time zone."))
     text = forms.CharField(label=_("Text or summary"), widget=forms.Textarea(attrs={"rows": 2}), max_length=4000)

@@ -29,7 +29,7 @@ def _form(incident, sent_at, **overrides):
     data = {"channel": "sms", "sent_at": sent_at.astimezone(ZoneInfo("Europe/Paris")).strftime("%Y-%m-%dT%H:%M"),
             "text": "Ondine Mobile : toutes nos excuses pour la panne de messagerie.", "url": "", "category": ""}
     data.update(overrides)
-    return data
+    return {f"communication-{name}": value for name, value in data.items()}
 
 
 def test_it_records_an_sms_typed_in_the_brands_zone_and_counts_it_as_the_acknowledgement(comms_client, silent):

@@ -169,7 +169,9 @@ def test_it_shows_team_a_nothing_of_brand_b_on_any_url(client, world):
     post_data = {"brand": str(world.brand_b.pk), "title": "hijacked", "text": "hijacked note", "status": "resolved",
                  "started_at": "2026-03-02T09:00", "severity": "major", "time_zone": "UTC",
                  "language": "en", "next": "/", "channel": "sms", "sent_at": "2026-03-02T11:00",
-                 "category": "promotional", "incident": str(world.incident_b.pk)}
+                 "category": "promotional", "incident": str(world.incident_b.pk),
+                 "communication-channel": "sms", "communication-sent_at": "2026-03-02T11:00",
+                 "communication-text": "hijacked SMS", "communication-category": "promotional"}
     for role, user in world.users_a.items():
         client.force_login(user)
         for route in routes:
