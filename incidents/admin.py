@@ -130,6 +130,9 @@ class IncidentAdmin(BrandScopedAdmin):
         if not change and obj.created_by_id is None:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+        from .views import warn_of_overlaps
+
+        warn_of_overlaps(request, obj)  # accepted, never silently (METRICS.md §5 windows)
 
 
 @admin.register(OffPlatformCommunication)

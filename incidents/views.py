@@ -43,7 +43,7 @@ def _require_comms(request: HttpRequest) -> None:
         raise PermissionDenied(_("Only the comms team can change incidents."))
 
 
-def _warn_of_overlaps(request: HttpRequest, incident: Incident) -> None:
+def warn_of_overlaps(request: HttpRequest, incident: Incident) -> None:
     """Overlapping incidents of one brand are allowed (two outages can run at once), but never silently."""
     for other in figures.overlapping_incidents(incident):
         messages.warning(request, _(
@@ -118,7 +118,7 @@ def incident_new(request: HttpRequest) -> HttpResponse:
     form = IncidentForm(request.POST or None, brands=brands_visible_to(request.user))
     if request.method == "POST" and form.is_valid():
         incident = incident_open(author=request.user, **form.cleaned_data)
-        _warn_of_overlaps(request, incident)
+        warn_of_overlaps(request, incident)
         return redirect("incidents:board", pk=incident.pk)
     return render(request, "incidents/incident_form.html", {"form": form, "incident": None})
 
@@ -132,7 +132,7 @@ def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
                         brands=brands_visible_to(request.user))
     if request.method == "POST" and form.is_valid():
         incident_update(incident=incident, author=request.user, **form.cleaned_data)
-        _warn_of_overlaps(request, incident)
+        warn_of_overlaps(request, incident)
         return redirect("incidents:board", pk=incident.pk)
     return render(request, "incidents/incident_form.html", {"form": form, "incident": incident})
 

@@ -69,3 +69,15 @@ def test_it_says_nothing_when_the_windows_only_touch(comms_client, outage, brand
     response = comms_client.post(reverse("incidents:new"), _form(brand, started_at="2025-03-04T13:00",
                                                                  ended_at="2025-03-04T14:00"), follow=True)
     assert "overlaps" not in response.content.decode()
+
+
+def test_the_admin_warns_of_an_overlap_too(client, outage, brand):
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.create_superuser("root", "root@example.org", "hotline-test-pass"))
+    response = client.post(reverse("admin:incidents_incident_add"), {
+        "brand": brand.pk, "title": "Second outage", "started_at_0": "2025-03-04", "started_at_1": "11:00:00",
+        "severity": "major", "status": "investigating", "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0"},
+        follow=True)
+    assert Incident.objects.count() == 2
+    assert "overlaps “Mobile data outage”" in response.content.decode()
