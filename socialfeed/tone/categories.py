@@ -67,6 +67,8 @@ _STATUS = _words(
     r"under investigation", r"(?:there is|there's|there are) (?:a |an )?(?:\w+ )?(?:issues?|faults?|problems?) (?:at|on|with|affecting|between)",
     r"let you know (?:as soon as |when |once )(?:\w+ ){0,3}(?:is|are) (?:back|available|fixed|resolved|restored)",
     r"nous rencontrons (?:actuellement )?(?:des|un|une) (?:difficultés|difficultes|problèmes?|problemes?|incidents?|soucis)",
+    r"point (?:incident|de situation|d'étape)", r"(?:la )?cause (?:est|a été) identifiée", r"correctif (?:est )?en cours",
+    r"retour progressif", r"the cause (?:is|has been) (?:identified|found)", r"(?:the )?fix is (?:rolling out|being deployed)",
 )
 _WORKAROUND = _words(
     r"(?:try|trying|please try) (?:to |restarting|rebooting|resetting|signing|logging|clearing|reinstalling|updating|using|turning|power cycling)",

@@ -43,3 +43,12 @@ def test_a_fix_that_has_not_happened_is_no_resolution():
     assert categorise("L'anomalie est corrigée et tout doit fonctionner. Si toutefois vos services ne sont pas "
                       "rétablis, contactez-nous") == "resolution"
     assert categorise("The outage has not been fixed yet, engineers are on site") == "status_update"
+
+
+@pytest.mark.parametrize("text", [
+    "Point incident : un correctif est en cours de déploiement, retour progressif de la messagerie.",
+    "Point incident : la cause est identifiée (serveur de routage des SMS).",
+    "Update: the fix is rolling out; messaging is back for 60% of customers.",
+])
+def test_it_reads_incident_news_as_a_status_update(text):
+    assert categorise(text) == "status_update"
