@@ -21,6 +21,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from socialfeed.selectors import sources_coverage
+
 from . import board as live_board
 from . import figures, spikes
 from .forms import IncidentEventForm, IncidentForm
@@ -125,6 +127,8 @@ def board(request: HttpRequest, pk: int) -> HttpResponse:
     """The live board. The page is a frame: tiles, queue and charts fill from the JSON endpoints below."""
     incident = _incident_for(request, pk)
     now = timezone.now()
+    coverage = sources_coverage(sources=incident.brand.sources.filter(enabled=True).order_by("name"),
+                                lost_since=incident.started_at - figures.PHASE)
     return render(request, "incidents/board.html", {
         "incident": incident,
         "tiles": live_board.board_tiles(incident=incident, now=now),
@@ -133,6 +137,9 @@ def board(request: HttpRequest, pk: int) -> HttpResponse:
         "zone": incident.brand.time_zone,
         "can_manage": can_manage_incidents(request.user),
         "event_form": IncidentEventForm(),
+        # How completely each of the brand's sources has been read: complete up to, open gaps, lost stretches.
+        "coverage": coverage,
+        "coverage_attention": any(c.open_gap or c.lost for c in coverage),
     })
 
 

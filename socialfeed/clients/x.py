@@ -6,6 +6,7 @@ a 429 (the poller reschedules at the reset time), pages with ``since_id`` and st
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -42,6 +43,7 @@ MAX_PAGES = 5
 SEARCH_WINDOW = timedelta(days=7)
 SEARCH_WINDOW_MARGIN = timedelta(minutes=2)
 _NOTHING_LEFT = "-"
+_WINDOW_START_SAID = re.compile(r"created after (\d{4}-\d\d-\d\dT[\d:.]+Z)")
 # X search rejects queries over 512 characters (Basic/Pro recent search).
 MAX_QUERY_LENGTH = 512
 SNOWFLAKE_EPOCH_MS = 1288834974657
@@ -264,7 +266,13 @@ class XClient:
         except SourceError as exc:
             if not (kind == "search" and since_id and exc.permanent and "since_id" in str(exc)):
                 raise
-            # X's clock and ours disagree on where the window starts: read from its start, record the rest lost.
+            # X's clock and ours disagree on where the window starts: read from X's start (its message says
+            # where: "'since_id' must be a tweet id created after <time>"), record the rest as lost.
+            said = _WINDOW_START_SAID.search(str(exc))
+            try:
+                window_start = parse_iso_datetime(said.group(1)) if said else window_start + 4 * SEARCH_WINDOW_MARGIN
+            except ValueError:
+                window_start += 4 * SEARCH_WINDOW_MARGIN
             window_start += SEARCH_WINDOW_MARGIN
             lost.append(LostRange(snowflake_time(since_id), window_start, f"{exc}; read from the 7-day window's start"))
             common.pop("since_id", None)
