@@ -108,6 +108,13 @@ def post_fit(post: NormalisedPost) -> NormalisedPost:
         if not isinstance(value, str):
             raise Unstorable(f"{name} is not text ({type(value).__name__})")
         cleaned = clean_line(value)
+        if name == "lang" and len(cleaned) > size:
+            # A language tag keeps its leading subtags ("en-GB-oxendict" -> "en-GB"), never half of one.
+            full[name] = cleaned
+            subtags = cleaned.split("-")
+            while len(subtags) > 1 and len("-".join(subtags)) > size:
+                subtags.pop()
+            cleaned = "-".join(subtags)[:size]
         if len(cleaned) > size:
             if name in _ID_FIELDS:
                 raise Unstorable(f"{name} is {len(cleaned)} characters long; Hotline stores ids of at most {size}")

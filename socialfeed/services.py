@@ -168,6 +168,13 @@ def _raw_of(post: object) -> dict:
     return json_clean(raw) if isinstance(raw, dict) else {}
 
 
+def rejects_record_rows(rejects: list, *, origin: str, source: Source | None = None) -> None:
+    """Keep rows an importer could not read at all (bad CSV, bad JSON...) with their line and reason."""
+    rows = [RejectedPost(source=source, origin=origin[:255], line=r.line or None, reason=r.reason,
+                         raw={"line": r.line}) for r in rejects]
+    RejectedPost.objects.bulk_create(rows, batch_size=500)
+
+
 def _rejects_record(rejects: list[RejectedItem], *, raw_of: dict, source: Source | None, origin: str) -> None:
     """Keep every post set aside, with its reason, for the admin's list and the source's page."""
     rows = [RejectedPost(source=source, origin=origin[:255], line=r.line, platform=r.platform[:16],

@@ -12,41 +12,15 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents.models import Brand, OfficialAccount
+from incidents.models import OfficialAccount
 from socialfeed.clients import mastodon as mastodon_client
 from socialfeed.clients import x as x_client
 from socialfeed.models import Mention, Post, Source, SourceGap
 from socialfeed.polling import PollStatus, source_poll, sources_due
-from tests.platform_servers import MastodonServer, XServer, snowflake
+from tests.platform_servers import snowflake
+from tests.polling.conftest import BRAND_X_ID
 
 pytestmark = pytest.mark.django_db
-
-BRAND_X_ID = "900"
-
-
-@pytest.fixture
-def x_server(settings):
-    server = XServer().start()
-    server.add_user(BRAND_X_ID, "ondine_mobile")
-    settings.X_BEARER_TOKEN = "test-bearer"
-    settings.X_API_BASE_URL = server.url
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def mastodon_server(settings):
-    server = MastodonServer().start()
-    server.add_account("7", "ondine")
-    settings.MASTODON_API_BASE_URL = server.url
-    settings.MASTODON_ACCESS_TOKEN = "test-token"
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def brand(db):
-    return Brand.objects.create(name="Ondine Mobile", slug="ondine", time_zone="Europe/Paris", languages=["fr"])
 
 
 def _x_mentions_source(brand):
