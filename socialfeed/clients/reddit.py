@@ -43,53 +43,56 @@ _GONE = ("[deleted]", "[removed]")
 
 def thing_to_post(thing: Any) -> NormalisedPost | None:
     """A PRAW Comment or Submission as Hotline's post shape; None for one deleted or removed (nothing to read)."""
-    fullname = str(getattr(thing, "name", "") or "")
+    # PRAW objects are lazy: reading an attribute Reddit did not send makes PRAW fetch the item again. Only
+    # what the listing sent is read (``vars``), so a page costs one request whatever its items hold.
+    data = vars(thing)
+    fullname = str(data.get("name") or "")
     if not fullname:
         raise SourceError("Reddit sent an item without a name; nothing was stored.")
-    author = getattr(thing, "author", None)
+    author = data.get("author")
     author_name = str(getattr(author, "name", "") or "") if author is not None else ""
     is_comment = fullname.startswith("t1_")
     if is_comment:
-        text = str(getattr(thing, "body", "") or "")
-        in_reply_to = str(getattr(thing, "parent_id", "") or "")
-        conversation = str(getattr(thing, "link_id", "") or "")
+        text = str(data.get("body") or "")
+        in_reply_to = str(data.get("parent_id") or "")
+        conversation = str(data.get("link_id") or "")
     else:
-        title = str(getattr(thing, "title", "") or "")
-        body = str(getattr(thing, "selftext", "") or "")
+        title = str(data.get("title") or "")
+        body = str(data.get("selftext") or "")
         text = "\n\n".join(part for part in (title, body) if part and part not in _GONE)
         in_reply_to = ""
         conversation = fullname
     if not author_name and text.strip() in _GONE:
         return None
-    created = getattr(thing, "created_utc", None)
+    created = data.get("created_utc")
     try:
         created_at = datetime.fromtimestamp(float(created), tz=UTC)
     except (TypeError, ValueError, OverflowError) as exc:
         raise SourceError(f"Reddit sent {fullname} without a readable time; nothing was stored.") from exc
-    edited = getattr(thing, "edited", False)
+    edited = data.get("edited", False)
     edited_at = None
     if edited not in (False, None, True):
         try:
             edited_at = datetime.fromtimestamp(float(edited), tz=UTC)
         except (TypeError, ValueError, OverflowError):
             edited_at = None
-    permalink = str(getattr(thing, "permalink", "") or "")
-    data = {k: v for k, v in vars(thing).items() if not k.startswith("_") and k not in ("author", "subreddit")}
-    data["author"] = author_name
-    data["subreddit"] = str(getattr(thing, "subreddit", "") or "")
+    permalink = str(data.get("permalink") or "")
+    raw = {k: v for k, v in data.items() if not k.startswith("_") and k not in ("author", "subreddit")}
+    raw["author"] = author_name
+    raw["subreddit"] = str(data.get("subreddit") or "")
     return NormalisedPost(
         platform=PLATFORM,
         platform_id=fullname,
-        author_id=str(getattr(thing, "author_fullname", "") or author_name),
+        author_id=str(data.get("author_fullname") or author_name),
         author_handle=author_name,
         created_at=created_at,
         text=text,
         in_reply_to_id=in_reply_to,
         conversation_id=conversation,
         # A crosspost is someone else's submission shared again: a repost (never a mention, never official).
-        is_repost=bool(getattr(thing, "crosspost_parent", None)),
+        is_repost=bool(data.get("crosspost_parent")),
         url=f"https://www.reddit.com{permalink}" if permalink.startswith("/") else "",
-        raw=json_safe(data),
+        raw=json_safe(raw),
         edited_at=edited_at,
         mentioned_handles=tuple(m.lower() for m in _USER_MENTION.findall(text)),
     )
@@ -159,7 +162,7 @@ class RedditClient:
             return children, getattr(listing, "after", None), spent
 
         def reached(thing: Any) -> bool:
-            created = getattr(thing, "created_utc", None)
+            created = vars(thing).get("created_utc")
             try:
                 return floor is not None and datetime.fromtimestamp(float(created), tz=UTC) < floor
             except (TypeError, ValueError, OverflowError):
