@@ -311,8 +311,11 @@ def _ingest_platform(*, platform: str, posts: dict[str, NormalisedPost], source:
 
 
 def _edit_applies(*, stored: Post, incoming: NormalisedPost) -> bool:
+    """A post seen again replaces the stored text when it is a later version: a copy that says when it was
+    edited replaces an older version; a copy that says nothing (an unedited original, or a platform that dates
+    no edits) replaces only a post never edited, so an older copy seen again never undoes an edit."""
     if incoming.edited_at is None:
-        return incoming.text != stored.text
+        return incoming.text != stored.text and stored.edited_at is None
     if stored.edited_at is not None and incoming.edited_at <= stored.edited_at:
         return False  # an older copy (or the same version) of a post stored at a later version
     return incoming.text != stored.text or (incoming.edited_at > stored.created_at and stored.edited_at is None)
