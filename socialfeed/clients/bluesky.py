@@ -1,7 +1,10 @@
-"""Bluesky through the atproto SDK: searchPosts for a brand's handles and terms, official accounts' author feeds.
+"""Bluesky through the atproto SDK: the official account's notifications (mentions, replies, quotes), search
+(with the ``mentions`` filter for other accounts' mentions), official accounts' author feeds.
 
-Bluesky search pages by time, not by id, so the cursor is the newest ``indexedAt`` seen (ISO-8601) and posts
-not newer than it are dropped. The reply ``root`` is the conversation, the reply ``parent`` what it answers.
+Search pages by time: the cursor is the newest ``sortAt`` seen (the earlier of createdAt and indexedAt, what
+search's ``since`` / ``until`` filter on); notifications and author feeds by the platform's own cursor. A post's
+time is its ``createdAt`` unless that is more than 2 minutes from ``indexedAt``. The reply ``root`` is the
+conversation, the reply ``parent`` what it answers. One login is kept and refreshed across polls.
 """
 from __future__ import annotations
 
