@@ -80,7 +80,14 @@ class IngestResult:
 # conversion that overflows). A batch failing with one of these is stored again post by post, so that only the
 # posts that cause it are set aside. Anything else (the database going away, a bug) fails the whole batch, which
 # is then retried as a whole: it is not the posts' fault.
-_POISON_ERRORS = (DataError, IntegrityError, ValueError, TypeError, OverflowError, UnicodeError)
+_POISON_ERRORS: tuple[type[BaseException], ...] = (DataError, IntegrityError, ValueError, TypeError, OverflowError,
+                                                   UnicodeError)
+try:  # rows written through psycopg's COPY raise psycopg's own classes, not Django's wrappers
+    import psycopg
+
+    _POISON_ERRORS += (psycopg.DataError, psycopg.IntegrityError)
+except ImportError:  # pragma: no cover - psycopg is a requirement; SQLite runs raise Django's classes
+    pass
 
 
 def posts_ingest(*, posts: Iterable[NormalisedPost], source: Source | None = None,
