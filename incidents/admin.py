@@ -13,12 +13,23 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.utils.translation import gettext as _
 
 from . import date_inputs
-from .models import AuditEntry, Brand, DigestSubscription, Incident, IncidentEvent, OfficialAccount, Team, TrackingTerm
+from .models import (
+    AuditEntry,
+    Brand,
+    DigestSubscription,
+    Incident,
+    IncidentEvent,
+    OfficialAccount,
+    OffPlatformCommunication,
+    Team,
+    TrackingTerm,
+)
 from .roles import brands_visible_to
 
 
@@ -215,6 +226,9 @@ class IncidentAdmin(BrandScopedAdmin):
         if not change:
             obj.created_by = request.user  # whoever declares it, whatever the request carried
         super().save_model(request, obj, form, change)
+        from .views import warn_of_overlaps
+
+        warn_of_overlaps(request, obj)  # accepted, never silently (METRICS.md §5 windows)
 
     def save_formset(self, request, form, formset, change):
         events = formset.save(commit=False)
@@ -225,6 +239,32 @@ class IncidentAdmin(BrandScopedAdmin):
         for event in formset.deleted_objects:
             event.delete()
         formset.save_m2m()
+
+
+@admin.register(OffPlatformCommunication)
+class OffPlatformCommunicationAdmin(BrandScopedAdmin):
+    """Off-platform communications (METRICS.md §1); the board's form and ``record_communication`` do the same."""
+
+    list_display = ("sent_at", "brand", "channel", "category", "incident", "recorded_by")
+    list_filter = ("channel", "category", "brand")
+    search_fields = ("text", "brand__name", "incident__title")
+    date_hierarchy = "sent_at"
+    readonly_fields = ("recorded_by", "recorded_at")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "incident" and not request.user.is_superuser:
+            kwargs["queryset"] = Incident.objects.filter(brand__in=brands_visible_to(request.user))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        from socialfeed.tone.categories import categorise
+
+        if not obj.category:
+            obj.category = categorise(obj.text)  # METRICS.md §6, as the rules read official posts
+        if not change:
+            obj.recorded_by = request.user
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(DigestSubscription)

@@ -202,9 +202,14 @@ class ExportKind:
 
 
 def _scope_brands(*, brands: QuerySet[Brand], filters: ExportFilters) -> list[Brand]:
+    """The caller's brands, narrowed by the brand filter, which must name one of them: another team's brand gets
+    the same answer as one that does not exist, so nothing leaks about it."""
     if filters.brand:
         brands = brands.filter(slug=filters.brand)
-    return list(brands)
+    scoped = list(brands)
+    if filters.brand and not scoped:
+        raise ExportError(_("There is no brand %(slug)s among your brands.") % {"slug": quoted(filters.brand)})
+    return scoped
 
 
 def _incident_for(filters: ExportFilters, brands: list[Brand]) -> Incident | None:
@@ -230,12 +235,11 @@ def _filtered_by_time_and_platform(qs, filters, incident, now, *, platform_field
 
 
 def _time_window(filters: ExportFilters, incident: Incident | None, now: datetime):
-    start, end = filters.start, filters.end
     if incident is not None:
-        # The incident's outage window (METRICS.md §5), narrowed further by from/to when given.
-        start = max(filter(None, [start, incident.started_at]))
-        end = min(filter(None, [end, incident.window_end(now)]))
-    return start, end
+        # An incident download covers the incident: its whole outage window (METRICS.md §5), the figures the
+        # board shows, whatever dates the page's form also holds.
+        return incident.started_at, incident.window_end(now)
+    return filters.start, filters.end
 
 
 MENTION_COLUMNS = (
@@ -245,15 +249,19 @@ MENTION_COLUMNS = (
 )
 
 
-def mention_rows(*, brands: list[Brand], filters: ExportFilters, now: datetime) -> Iterator[tuple]:
-    """One row per (post, brand) mention: METRICS.md §2, its first response §3 and tone §6."""
+def _mention_queryset(*, brands: list[Brand], filters: ExportFilters, now: datetime):
     from socialfeed.models import Mention
 
     incident = _incident_for(filters, brands)
     qs = Mention.objects.filter(brand__in=brands)
     if incident is not None:
         qs = qs.filter(brand=incident.brand)
-    qs = _filtered_by_time_and_platform(qs, filters, incident, now, platform_field="post__platform")
+    return _filtered_by_time_and_platform(qs, filters, incident, now, platform_field="post__platform")
+
+
+def mention_rows(*, brands: list[Brand], filters: ExportFilters, now: datetime) -> Iterator[tuple]:
+    """One row per (post, brand) mention: METRICS.md §2, its first response §3 and tone §6."""
+    qs = _mention_queryset(brands=brands, filters=filters, now=now)
     windows = _IncidentWindows(brand_ids=[b.pk for b in brands], now=now)
     slugs = {b.pk: b.slug for b in brands}
     zones = {b.pk: _zone(b.time_zone) for b in brands}
@@ -311,6 +319,8 @@ def post_rows(*, brands: list[Brand], filters: ExportFilters, now: datetime) -> 
     )
     for (platform, post_id, url, author_id, handle, created, text, lang, reply_to, reply_to_author, conversation,
          repost, brand_id, kind, category, score, label, analyser) in _stream(values):
+        if kind:  # METRICS.md §6: official posts are described by their category, never by sentiment
+            score, label, analyser = None, "", ""
         yield (
             platform, post_id, url, author_id, handle, created, text, lang, reply_to, reply_to_author, conversation,
             repost, slugs.get(brand_id), kind, category, ratio(score), label, analyser,
@@ -320,29 +330,67 @@ def post_rows(*, brands: list[Brand], filters: ExportFilters, now: datetime) -> 
 OFFICIAL_POST_COLUMNS = (
     "brand", "platform", "post_id", "url", "author_handle", "created_at_utc", "created_at_local", "text", "lang",
     "official_kind", "category", "outage_related", "off_message", "incident_id", "in_reply_to_id",
-    "conversation_id", "sentiment_score", "sentiment_label",
+    "conversation_id", "sentiment_score", "sentiment_label", "channel",
 )
 
 
 def official_post_rows(*, brands: list[Brand], filters: ExportFilters, now: datetime) -> Iterator[tuple]:
-    """One row per official post (METRICS.md §1 reply/broadcast, §6 category, §5 off-message)."""
+    """One row per official communication (METRICS.md §1 reply/broadcast and off-platform communication, §6
+    category, §5 off-message), oldest first: official posts, and off-platform communications (SMS, e-mail,
+    video…) with their ``channel``.
+
+    The sentiment columns stay empty: METRICS.md §6 describes official posts by their category, not by
+    sentiment (an apology reads as negative to any sentiment model and is what a brand should post).
+    """
+    import heapq
+
     qs, brands = _post_queryset(brands=brands, filters=filters, now=now, official_only=True)
     windows = _IncidentWindows(brand_ids=[b.pk for b in brands], now=now)
     slugs = {b.pk: b.slug for b in brands}
     zones = {b.pk: _zone(b.time_zone) for b in brands}
     values = qs.values_list(
         "official_brand_id", "platform", "platform_id", "url", "author_handle", "created_at", "text", "lang",
-        "official_kind", "category", "in_reply_to_id", "conversation_id", "sentiment_score", "sentiment_label",
+        "official_kind", "category", "in_reply_to_id", "conversation_id",
     )
-    for (brand_id, platform, post_id, url, handle, created, text, lang, kind, category, reply_to, conversation,
-         score, label) in _stream(values):
-        incident_id = windows.at(brand_id, created)
-        # METRICS.md §5: a promotional broadcast inside an outage window is off-message.
-        off_message = kind == "broadcast" and category == "promotional" and incident_id is not None
-        yield (
-            slugs[brand_id], platform, post_id, url, handle, created, created.astimezone(zones[brand_id]), text,
-            lang, kind, category, category in OUTAGE_RELATED, off_message, incident_id, reply_to, conversation,
-            ratio(score), label,
+
+    def posts() -> Iterator[tuple]:
+        for (brand_id, platform, post_id, url, handle, created, text, lang, kind, category, reply_to,
+             conversation) in _stream(values):
+            incident_id = windows.at(brand_id, created)
+            # METRICS.md §5: a promotional broadcast inside an outage window is off-message.
+            off_message = kind == "broadcast" and category == "promotional" and incident_id is not None
+            yield created, (
+                slugs[brand_id], platform, post_id, url, handle, created, created.astimezone(zones[brand_id]), text,
+                lang, kind, category, category in OUTAGE_RELATED, off_message, incident_id, reply_to, conversation,
+                None, "", "",
+            )
+
+    messages = _communication_rows(brands=brands, filters=filters, now=now, windows=windows, slugs=slugs,
+                                   zones=zones)
+    for _created, row in heapq.merge(posts(), messages, key=lambda item: item[0]):
+        yield row
+
+
+def _communication_rows(*, brands, filters, now, windows, slugs, zones) -> Iterator[tuple]:
+    """Off-platform communications (METRICS.md §1) as official-posts rows: broadcasts marked by their channel."""
+    from .models import OffPlatformCommunication
+
+    if filters.platform:
+        return  # a platform filter asks for posts of that platform; these went out on none
+    incident = _incident_for(filters, brands)
+    start, end = _time_window(filters, incident, now)
+    qs = OffPlatformCommunication.objects.filter(brand__in=brands)
+    if start:
+        qs = qs.filter(sent_at__gte=start)
+    if end:
+        qs = qs.filter(sent_at__lt=end)
+    for pk, brand_id, sent_at, text, url, channel, category in qs.order_by("sent_at", "id").values_list(
+            "pk", "brand_id", "sent_at", "text", "url", "channel", "category"):
+        incident_id = windows.at(brand_id, sent_at)
+        yield sent_at, (
+            slugs[brand_id], "", f"communication:{pk}", url, "", sent_at, sent_at.astimezone(zones[brand_id]), text,
+            "", "broadcast", category, category in OUTAGE_RELATED,
+            category == "promotional" and incident_id is not None, incident_id, "", "", None, "", channel,
         )
 
 
@@ -353,7 +401,9 @@ INCIDENT_COLUMNS = (
     "brand", "incident_id", "title", "severity", "status", "started_at_utc", "ended_at_utc", "ongoing",
     "affected_services", "affected_regions", "acknowledged", "tta_s", "time_to_first_update_s",
     "longest_silence_s", "off_message_posts",
-) + tuple(f"{phase}_{figure}" for phase in PHASES for figure in PHASE_FIGURES)
+) + tuple(f"{phase}_{figure}" for phase in PHASES for figure in PHASE_FIGURES) + (
+    "acknowledged_via", "since_last_update_s",
+) + tuple(f"{phase}_km_median_not_reached_over_s" for phase in PHASES)
 
 
 def _phase_windows(incident: Incident, now: datetime) -> dict[str, tuple[datetime, datetime]]:
@@ -385,7 +435,7 @@ def incident_rows(*, brands: list[Brand], filters: ExportFilters, now: datetime)
         figures = summary.figures
         first_update = _seconds_of(figures, "first_update_s", "time_to_first_update_s")
         off_message = figures["off_message_count"]
-        phases = []
+        phases, not_reached = [], []
         for phase, (start, stop) in _phase_windows(incident, now).items():
             mentions = Mention.objects.filter(brand=incident.brand, created_at__gte=start, created_at__lt=stop)
             if filters.platform:
@@ -393,11 +443,13 @@ def incident_rows(*, brands: list[Brand], filters: ExportFilters, now: datetime)
             agg = mention_aggregates(mentions_qs=mentions, as_of=now)
             del phase
             phases.extend(figure(name, getattr(agg, name, None)) for name in PHASE_FIGURES)
+            not_reached.append(seconds(agg.km_not_reached_over_s))
         yield (
             incident.brand.slug, incident.pk, incident.title, incident.severity, incident.status,
             _iso(incident.started_at), _iso(incident.ended_at), incident.is_ongoing, incident.affected_services,
             incident.affected_regions, summary.acknowledged, seconds(summary.tta_s), seconds(first_update),
-            seconds(summary.longest_silence_s), off_message, *phases,
+            seconds(summary.longest_silence_s), off_message, *phases, figures["acknowledged_via"],
+            seconds(figures["since_last_update_s"]), *not_reached,
         )
 
 
@@ -410,8 +462,27 @@ def _seconds_of(obj, *names):
 BRAND_WEEK_COLUMNS = (
     "brand", "week", "time_zone", "week_start_local", "week_end_local", "mentions", "answered", "unanswered",
     "reply_rate", "answered_within_1h", "median_frt_s", "p90_frt_s", "km_median_s", "complaints", "net_sentiment",
-    "incidents",
+    "incidents", "km_median_not_reached_over_s", "as_of_utc",
 )
+
+
+def _brand_week_span(*, brand: Brand, filters: ExportFilters, now: datetime) -> tuple[str, str]:
+    from . import reports
+
+    zone = brand.zone
+    if filters.last_day:
+        last = reports.week_label(filters.last_day)
+    elif filters.end:
+        last = reports.week_containing(moment=filters.end - timedelta(microseconds=1), zone=zone)
+    else:
+        last = reports.last_complete_week(now=now, zone=zone)
+    if filters.first_day:
+        first = reports.week_label(filters.first_day)
+    elif filters.start:
+        first = reports.week_containing(moment=filters.start, zone=zone)
+    else:
+        first = reports.week_shift(last, -(reports.TREND_WEEKS - 1))
+    return first, last
 
 
 def brand_week_rows(*, brands: list[Brand], filters: ExportFilters, now: datetime) -> Iterator[tuple]:
@@ -422,23 +493,16 @@ def brand_week_rows(*, brands: list[Brand], filters: ExportFilters, now: datetim
     (and refused when longer than reports.MAX_RANGE_WEEKS) before the first row, so a download never stops
     halfway through.
     """
+    return _brand_week_stream(_brand_week_plan(brands=brands, filters=filters, now=now), now=now)
+
+
+def _brand_week_plan(*, brands: list[Brand], filters: ExportFilters, now: datetime) -> list[tuple[Brand, str, str]]:
+    """(brand, first week, last week) for each brand, refused when a range is empty or too long."""
     from . import reports
 
     plan = []
     for brand in brands:
-        zone = brand.zone
-        if filters.last_day:
-            last = reports.week_label(filters.last_day)
-        elif filters.end:
-            last = reports.week_containing(moment=filters.end - timedelta(microseconds=1), zone=zone)
-        else:
-            last = reports.last_complete_week(now=now, zone=zone)
-        if filters.first_day:
-            first = reports.week_label(filters.first_day)
-        elif filters.start:
-            first = reports.week_containing(moment=filters.start, zone=zone)
-        else:
-            first = reports.week_shift(last, -(reports.TREND_WEEKS - 1))
+        first, last = _brand_week_span(brand=brand, filters=filters, now=now)
         weeks = (reports.week_monday(last) - reports.week_monday(first)).days // 7 + 1
         if weeks < 1:  # only when one end is the default: from and to given together are checked in filters_from
             raise ExportError(_("brand-weeks from %(first)s to %(last)s: the first week comes after the last; "
@@ -448,7 +512,7 @@ def brand_week_rows(*, brands: list[Brand], filters: ExportFilters, now: datetim
                                 "is %(weeks)d weeks: narrow from and to.") % {
                 "most": reports.MAX_RANGE_WEEKS, "first": first, "last": last, "weeks": weeks})
         plan.append((brand, first, last))
-    return _brand_week_stream(plan, now=now)
+    return plan
 
 
 def _brand_week_stream(plan: list[tuple[Brand, str, str]], *, now: datetime) -> Iterator[tuple]:
@@ -460,7 +524,7 @@ def _brand_week_stream(plan: list[tuple[Brand, str, str]], *, now: datetime) -> 
                 brand.slug, bw.week, bw.zone, bw.start_local.isoformat(), bw.end_local.isoformat(), bw.mentions,
                 bw.answered, bw.unanswered, ratio(bw.reply_rate), ratio(bw.answered_within_1h),
                 seconds(bw.median_frt_s), seconds(bw.p90_frt_s), seconds(bw.km_median_s), bw.complaints,
-                ratio(bw.net_sentiment), len(bw.incidents),
+                ratio(bw.net_sentiment), len(bw.incidents), seconds(bw.km_not_reached_over_s), _iso(bw.as_of),
             )
 
 
@@ -473,6 +537,51 @@ KINDS: dict[str, ExportKind] = {
         ExportKind("brand-weeks", BRAND_WEEK_COLUMNS, brand_week_rows),
     )
 }
+
+
+def export_counts(*, brands: QuerySet[Brand], filters: ExportFilters, now: datetime | None = None,
+                  kinds: Iterable[str] = ()) -> dict[str, int]:
+    """How many rows each export (``kinds``, default all) would hold with these filters, counted by the same
+    queries as the rows, so the download form can say what will come before anything is downloaded. Nothing is
+    audited: no data leaves."""
+    from . import reports
+    from .models import OffPlatformCommunication
+
+    now = now or timezone.now()
+    kinds = set(kinds or KINDS)
+    scoped = _scope_brands(brands=brands, filters=filters)
+    incident = _incident_for(filters, scoped)
+    counts: dict[str, int] = {}
+    if "mentions" in kinds:
+        counts["mentions"] = _mention_queryset(brands=scoped, filters=filters, now=now).count()
+    if "posts" in kinds:
+        counts["posts"] = _post_queryset(brands=scoped, filters=filters, now=now, official_only=False)[0].count()
+    if "official-posts" in kinds:
+        official, post_brands = _post_queryset(brands=scoped, filters=filters, now=now, official_only=True)
+        messages = 0
+        if not filters.platform:
+            start, end = _time_window(filters, incident, now)
+            messages_qs = OffPlatformCommunication.objects.filter(brand__in=post_brands)
+            if start:
+                messages_qs = messages_qs.filter(sent_at__gte=start)
+            if end:
+                messages_qs = messages_qs.filter(sent_at__lt=end)
+            messages = messages_qs.count()
+        counts["official-posts"] = official.count() + messages
+    if "incidents" in kinds:
+        incidents = Incident.objects.filter(brand__in=scoped)
+        if filters.incident is not None:
+            incidents = incidents.filter(pk=filters.incident)
+        if filters.start:
+            incidents = incidents.filter(Q(ended_at__isnull=True) | Q(ended_at__gt=filters.start))
+        if filters.end:
+            incidents = incidents.filter(started_at__lt=filters.end)
+        counts["incidents"] = incidents.count()
+    if "brand-weeks" in kinds:
+        counts["brand-weeks"] = sum(len(reports.weeks_between(first, last))
+                                    for _brand, first, last in _brand_week_plan(brands=scoped, filters=filters,
+                                                                                now=now))
+    return counts
 
 
 class _Lines:
@@ -492,17 +601,14 @@ def export_start(*, kind: str, brands: QuerySet[Brand], filters: ExportFilters, 
                  now: datetime | None = None) -> Iterator[tuple]:
     """Check the filters, record the export in the audit log and return its rows (header excluded).
 
-    ``brands`` are the brands the caller may see (``brands_visible_to``). A brand filter must name one of them:
-    another team's brand gets the same answer as one that does not exist, so nothing leaks about it. Everything
-    that can fail is checked here, before anything is recorded or sent.
+    ``brands`` are the brands the caller may see (``brands_visible_to``); a brand filter must name one of them
+    (``_scope_brands``). Everything that can fail is checked here, before anything is recorded or sent.
     """
     if kind not in KINDS:
         raise ExportError(_("Unknown export %(kind)s: choose one of %(kinds)s.") % {
             "kind": quoted(kind), "kinds": ", ".join(KINDS)})
     now = now or timezone.now()
     scoped = _scope_brands(brands=brands, filters=filters)
-    if filters.brand and not scoped:
-        raise ExportError(_("There is no brand %(slug)s among your brands.") % {"slug": quoted(filters.brand)})
     _incident_for(filters, scoped)
     rows = KINDS[kind].rows(brands=scoped, filters=filters, now=now)
     AuditEntry.objects.create(user=user if user is not None and user.is_authenticated else None,

@@ -14,6 +14,8 @@ from xml.sax.saxutils import escape
 
 import pytest
 
+from tests.platform_servers import MastodonServer, XServer
+
 BASE_TIME = datetime(2024, 3, 4, 9, 0, tzinfo=UTC)
 HOLD_LIMIT_SECONDS = 60  # a held request never outlives a test run
 
@@ -165,3 +167,69 @@ def make_feed_source(make_brand):
                                      interval_seconds=interval_seconds)
 
     return _make
+
+
+# --- X and Mastodon servers that page as the platforms document (tests/platform_servers.py) -------------------
+
+BRAND_X_ID = "900"
+
+
+@pytest.fixture
+def x_server(settings):
+    server = XServer().start()
+    server.add_user(BRAND_X_ID, "ondine_mobile")
+    settings.X_BEARER_TOKEN = "test-bearer"
+    settings.X_API_BASE_URL = server.url
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mastodon_server(settings):
+    server = MastodonServer().start()
+    server.add_account("7", "ondine")
+    settings.MASTODON_API_BASE_URL = server.url
+    settings.MASTODON_ACCESS_TOKEN = "test-token"
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def brand(db):
+    from incidents.models import Brand
+
+    return Brand.objects.create(name="Ondine Mobile", slug="ondine", time_zone="Europe/Paris", languages=["fr"])
+
+
+
+
+@pytest.fixture
+def run_keys():
+    """The run's own key prefix on the Redis that REDIS_URL names; afterwards exactly its keys are deleted, and
+    the test fails if any key of the run's worker queues was written outside it (tests.celery_worker.RunKeys)."""
+    from django.conf import settings
+
+    from tests.celery_worker import RunKeys
+
+    keys = RunKeys(settings.REDIS_URL)
+    yield keys
+    leaked = keys.clean_up(*WORKER_QUEUES)
+    assert not leaked, f"keys written outside the run's prefix: {leaked}"
+
+
+WORKER_QUEUES = ("hotline-test-polling",)
+
+
+def database_url() -> str:
+    """The pytest test database as a DATABASE_URL, for worker subprocesses."""
+    from urllib.parse import quote
+
+    from django.db import connection
+
+    db = connection.settings_dict
+    auth = quote(db["USER"] or "")
+    if db.get("PASSWORD"):
+        auth += ":" + quote(db["PASSWORD"])
+    host = db.get("HOST") or "127.0.0.1"
+    port = db.get("PORT") or 5432
+    return f"postgres://{auth}@{host}:{port}/{db['NAME']}"

@@ -10,95 +10,48 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 import redis
 from celery import Celery
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from socialfeed.locks import lock_key
 from socialfeed.models import Post, Source
-from tests.celery_worker import WorkerProcess, wait_for
+from tests.celery_worker import RunKeys, WorkerProcess, wait_for
+from tests.polling.conftest import WORKER_QUEUES, database_url
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 REPO = Path(__file__).resolve().parent.parent.parent
-QUEUE = "hotline-test-polling"
+QUEUE = WORKER_QUEUES[0]
 VISIBILITY_TIMEOUT = 4
 LOCK_TTL = 3
 WAIT_LIMIT = 40
-# The worker runs Celery's own main after giving the broker (kombu's global_keyprefix) and the poll locks the
-# run's key prefix; product code is otherwise unchanged, and both workers of a race share prefix and locks.
-WORKER_MAIN = """\
-import os
-import django
-django.setup()
-from config.celery import app
-from socialfeed import locks
-prefix = os.environ["HOTLINE_TEST_KEY_PREFIX"]
-app.conf.broker_transport_options = {**app.conf.broker_transport_options, "global_keyprefix": prefix}
-locks.KEY_PREFIX = prefix + locks.KEY_PREFIX
-from celery.__main__ import main
-main()
-"""
-
-
-@pytest.fixture
-def key_prefix() -> str:
-    """A prefix no other run, checkout or deployment uses: hex only, so it is also a literal SCAN pattern."""
-    return f"hotline-test-{uuid.uuid4().hex}:"
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    auth = quote(db["USER"] or "")
-    if db.get("PASSWORD"):
-        auth += ":" + quote(db["PASSWORD"])
-    host = db.get("HOST") or "127.0.0.1"
-    port = db.get("PORT") or 5432
-    return f"postgres://{auth}@{host}:{port}/{db['NAME']}"
 
 
 def _wait_for(condition, *, what: str, limit: float = WAIT_LIMIT):
     return wait_for(condition, what=what, limit=limit)
 
 
-def Worker(name: str, log_dir: Path, key_prefix: str) -> WorkerProcess:  # noqa: N802 - reads as the class it builds
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": _database_url(),
-           "REDIS_URL": settings.REDIS_URL, "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
-           "SOURCE_LOCK_TTL_SECONDS": str(LOCK_TTL), "DB_CONN_MAX_AGE": "0", "HOTLINE_TEST_KEY_PREFIX": key_prefix}
-    return WorkerProcess(name=name, queue=QUEUE, env=env, log=log_dir / f"{name}.log", wait_limit=WAIT_LIMIT,
-                         python_args=("-c", WORKER_MAIN))
+@pytest.fixture
+def broker(run_keys: RunKeys) -> Celery:
+    """A producer on REDIS_URL under the run's key prefix (run_keys deletes exactly its keys afterwards)."""
+    return run_keys.broker("hotline-polling-test", visibility_timeout=VISIBILITY_TIMEOUT)
 
 
 @pytest.fixture
-def broker(key_prefix):
-    """A producer on REDIS_URL under the run's key prefix; afterwards exactly the keys under it are deleted."""
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    app = Celery("hotline-polling-test", broker=settings.REDIS_URL)
-    app.conf.broker_transport_options = {"visibility_timeout": VISIBILITY_TIMEOUT, "global_keyprefix": key_prefix}
-    yield app
-    app.close()
-    ours = list(client.scan_iter(match=f"{key_prefix}*", count=1000))
-    # Nothing of the run may have landed outside its prefix (a queue, a binding or a lock under a bare name).
-    leaked = [k for k in client.scan_iter(match=f"*{QUEUE}*", count=1000) if not k.startswith(key_prefix.encode())]
-    if ours:
-        client.delete(*ours)
-    client.close()
-    assert not leaked, f"keys written outside the run's prefix: {leaked}"
+def start_worker(tmp_path, broker, run_keys):
+    workers: list[WorkerProcess] = []
 
-
-@pytest.fixture
-def start_worker(tmp_path, broker, key_prefix):
-    workers: list[Worker] = []
-
-    def _start(name: str) -> Worker:
-        worker = Worker(name, tmp_path, key_prefix)
+    def _start(name: str) -> WorkerProcess:
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": database_url(),
+               "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT), "SOURCE_LOCK_TTL_SECONDS": str(LOCK_TTL),
+               "DB_CONN_MAX_AGE": "0"}
+        worker = run_keys.worker(name=name, queue=QUEUE, env=env, log=tmp_path / f"{name}.log",
+                                 wait_limit=WAIT_LIMIT)
         workers.append(worker)
         return worker
 
@@ -136,7 +89,7 @@ def test_two_workers_racing_for_one_source_fetch_it_once_and_store_each_post_onc
     assert source.cursor == server.newest_cursor and source.posts_stored == 3
 
 
-def test_a_worker_killed_mid_fetch_loses_nothing(broker, start_worker, feed_server, make_feed_source, key_prefix):
+def test_a_worker_killed_mid_fetch_loses_nothing(broker, start_worker, feed_server, make_feed_source, run_keys):
     server = feed_server()
     server.add_entries(3)
     server.hold()  # the platform is slow: the first fetch hangs until we release it
@@ -151,7 +104,7 @@ def test_a_worker_killed_mid_fetch_loses_nothing(broker, start_worker, feed_serv
     victim.process.wait(timeout=10)
     # The dead worker's poll lock is left behind (it expires within LOCK_TTL), under the run's prefix only.
     with redis.Redis.from_url(settings.REDIS_URL) as client:
-        assert client.exists(key_prefix + lock_key(source.pk)) and not client.exists(lock_key(source.pk))
+        assert client.exists(run_keys.prefix + lock_key(source.pk)) and not client.exists(lock_key(source.pk))
     server.add_entries(1)  # the platform moves on while no worker is polling
     server.release()
     # The broker hands an unacknowledged task to a worker once the visibility timeout has passed; a worker

@@ -224,7 +224,7 @@ def test_it_neutralises_every_text_cell_of_every_export_unless_raw_is_asked_for(
                           in_reply_to_id=HOSTILE, in_reply_to_author_id="+" + HOSTILE, conversation_id="@" + HOSTILE,
                           url="https://mastodon.example/@x/1"),
            NormalisedPost(platform="feed", platform_id=GUID, author_id=feed, author_handle="=Ondine status",
-                          created_at=at("2026-11-05 09:40:00"), text="+Investigating a data outage", lang="\tfr",
+                          created_at=at("2026-11-05 09:40:00"), text="+Investigating a data outage", lang="+fr",
                           url="https://status.ondine.example/1"))
     Incident.objects.filter(pk=incident.pk).update(title="=cmd|' /C calc'!A0", affected_services="@SUM(1+1)",
                                                    affected_regions="\rEverywhere")
@@ -249,7 +249,7 @@ def test_it_neutralises_every_text_cell_of_every_export_unless_raw_is_asked_for(
         == ("'=1+1", "'" + HOSTILE, "'+" + HOSTILE, "'@" + HOSTILE)
     official = _rows(client.get(reverse("reports:export", args=["official-posts"]), {"platform": "feed"}))
     assert [(r["post_id"], r["author_handle"], r["lang"]) for r in official] == [
-        ("'" + GUID, "'=Ondine status", "'\tfr")]
+        ("'" + GUID, "'=Ondine status", "'+fr")]
     audit = AuditEntry.objects.filter(action="export", details__raw=True)
     assert audit.count() == len(KINDS) and audit.first().user == analyst
 

@@ -213,6 +213,29 @@ def test_commands_refuse_dates_outside_the_supported_dates_naming_the_option(out
     assert RANGE in str(refused.value) or "is not a date Hotline can read" in str(refused.value)
 
 
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00+01:00", "0001-01-01T00:00", "1999-12-31T22:00Z"])
+def test_timeline_notes_and_communications_refuse_times_outside_the_supported_dates(client, outage, value):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from incidents.models import IncidentEvent, OffPlatformCommunication
+
+    brand, incident, comms, analyst = outage
+    client.force_login(comms)
+    events = IncidentEvent.objects.count()
+    note = client.post(reverse("incidents:event", args=[incident.pk]), {"text": "Engineers on site", "at": value},
+                       follow=True)
+    sent = client.post(reverse("incidents:communication", args=[incident.pk]), {
+        "communication-channel": "sms", "communication-sent_at": value, "communication-text": "Toutes nos excuses"},
+        follow=True)
+    for response in (note, sent):
+        assert response.status_code == 200 and "outside the dates Hotline supports" in _body(response)
+    with pytest.raises(CommandError, match="outside the dates Hotline supports"):
+        call_command("record_communication", "--incident", str(incident.pk), "--channel", "sms", "--at", value,
+                     "--text", "Toutes nos excuses")
+    assert IncidentEvent.objects.count() == events and not OffPlatformCommunication.objects.exists()
+
+
 def test_response_stats_still_reads_supported_dates(outage, capsys):
     from django.core.management import call_command
 
