@@ -31,6 +31,25 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_redis)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cache_keys_of_this_run_deleted():
+    """The run's cache keys (config.settings.test gives them a prefix of their own on a shared Redis) are deleted
+    when the run ends: exactly those, never a flush."""
+    yield
+    prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
+    if not settings.REDIS_URL or not prefix.startswith("hotline-test-cache-"):
+        return
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
 @pytest.fixture(scope="session")
 def data_slices() -> Path:
     """The committed slices of the shared corpora, in the corpora's own folder layout."""

@@ -14,5 +14,10 @@ BOARD_SHARED_SECONDS = 0  # tests read the board right after storing posts; one 
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": ""}  # in-memory for speed
 if REDIS_URL:
-    # Tests use their own Redis database so they never disturb a developer's running Hotline.
-    pass
+    # The cache may live on a Redis that a developer's Hotline or another checkout's tests also use: this run's
+    # cache keys carry a prefix of their own, and tests/conftest.py deletes exactly those keys at the end.
+    import uuid
+
+    from .base import CACHES
+
+    CACHES["default"]["KEY_PREFIX"] = f"hotline-test-cache-{uuid.uuid4().hex}"
