@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Min
+from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -13,6 +13,7 @@ from socialfeed.aggregates import frt_quantiles, window_counts
 from socialfeed.models import Mention, Post
 
 from .models import Incident
+from .targets import brand_targets
 from .templatetags.board_format import duration_text, percent_text
 
 PHASE = dt.timedelta(days=7)  # METRICS.md §5 before / after phases
@@ -29,7 +30,8 @@ def incident_figures(*, incident: Incident, now: dt.datetime | None = None) -> d
 
     Keys: window_start, window_end, elapsed_s, tta_s (None: not acknowledged yet), first_update_s,
     longest_silence_s, off_message_count, mentions, answered, unanswered, reply_rate (None when empty),
-    median_frt_s, p90_frt_s, answered_within_1h (share, None when empty), complaints, net_sentiment,
+    median_frt_s, p90_frt_s, answered_within_target (share answered within the brand's first-response target,
+    None when empty), first_response_target_s (that target, METRICS.md §8), complaints, net_sentiment,
     oldest_unanswered_wait_s, phases {before, during, after: {start, end, mentions, per_hour}}.
     """
     now = now or timezone.now()
@@ -80,13 +82,33 @@ def incident_figures(*, incident: Incident, now: dt.datetime | None = None) -> d
         "reply_rate": counts["answered"] / mentions if mentions else None,
         "median_frt_s": quantiles[0],
         "p90_frt_s": quantiles[1],
-        "answered_within_1h": counts["answered_within_1h"] / mentions if mentions else None,
+        "answered_within_target": counts["answered_within_target"] / mentions if mentions else None,
+        "first_response_target_s": brand_targets(incident.brand_id).first_response_target_s,
         "complaints": counts["complaints"],
         "net_sentiment": (counts["positive"] - counts["negative"]) / mentions if mentions else None,
         "oldest_unanswered_wait_s": (now - oldest).total_seconds() if oldest else None,
         "phases": phases,
     }
 
+
+def last_update_at(*, incident: Incident, now: dt.datetime | None = None) -> dt.datetime | None:
+    """The last outage-related broadcast of the brand (METRICS.md §5, §6) at or after the incident's start and
+    not after ``now``; None when there is none yet. Read from the same official posts as incident_figures."""
+    now = now or timezone.now()
+    return (official_posts(incident)
+            .filter(official_kind=Post.OfficialKind.BROADCAST, category__in=OUTAGE_CATEGORIES,
+                    created_at__gte=incident.started_at, created_at__lte=now)
+            .aggregate(at=Max("created_at"))["at"])
+
+
+def since_last_update_s(*, incident: Incident, now: dt.datetime | None = None) -> float | None:
+    """METRICS.md §5 since last update of an ongoing incident: from the last outage-related broadcast, or from
+    started_at when there is none, to now. None for an incident that has ended."""
+    if not incident.is_ongoing:
+        return None
+    now = now or timezone.now()
+    last = last_update_at(incident=incident, now=now)
+    return max((now - (last or incident.started_at)).total_seconds(), 0.0)
 
 
 def incident_summary(*, incident: Incident, now: dt.datetime | None = None) -> dict:

@@ -20,11 +20,11 @@ from incidents.templatetags.report_format import duration, percent
 from socialfeed.models import Mention
 from socialfeed.selectors import response_stats
 
-FIGURES = ("reply_rate", "answered_within_1h", "median_frt_s", "p90_frt_s", "km_median_s")
+FIGURES = ("reply_rate", "answered_within_target", "median_frt_s", "p90_frt_s", "km_median_s")
 
 
 def _shown(value, figure):
-    return percent(value) if figure in ("reply_rate", "answered_within_1h") else duration(value)
+    return percent(value) if figure in ("reply_rate", "answered_within_target") else duration(value)
 
 
 @pytest.fixture
