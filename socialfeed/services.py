@@ -17,8 +17,9 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -30,6 +31,7 @@ from socialfeed.matching import BrandDirectory
 from socialfeed.models import Mention, Post, Source
 from socialfeed.normalised import NormalisedPost
 from socialfeed.rollups import rollups_refresh
+from socialfeed.signals import posts_ingested
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +53,8 @@ class IngestResult:
     updated: int = 0
     duplicates: int = 0
     mentions_created: int = 0
+    # Brands whose mentions or official posts the batch created or changed (announced by posts_ingested).
+    brand_ids: set[int] = field(default_factory=set)
 
     def __iadd__(self, other: IngestResult) -> IngestResult:
         self.read += other.read
@@ -58,15 +62,20 @@ class IngestResult:
         self.updated += other.updated
         self.duplicates += other.duplicates
         self.mentions_created += other.mentions_created
+        self.brand_ids |= other.brand_ids
         return self
 
 
 def posts_ingest(*, posts: Iterable[NormalisedPost], source: Source | None = None,
-                 directory: BrandDirectory | None = None) -> IngestResult:
+                 directory: BrandDirectory | None = None, announce: bool = True) -> IngestResult:
     """Store a batch of posts in one transaction and bring mentions and first responses up to date.
 
     Idempotent: the same batch ingested twice, by two workers at once, or again after a crash stores each post
     once. Callers keep batches bounded (importers and pollers use a few thousand posts at most).
+
+    Once the batch has committed, ``socialfeed.signals.posts_ingested`` names the brands it touched (their alerts
+    are checked at once). ``announce=False`` for bulk loads of history, where a check per batch would raise and
+    clear alerts on a half-loaded past.
     """
     batch: dict[tuple[str, str], NormalisedPost] = {}
     read = 0
@@ -85,7 +94,18 @@ def posts_ingest(*, posts: Iterable[NormalisedPost], source: Source | None = Non
     with transaction.atomic():
         mention_writes_serialise()  # concurrent workers each see the batches committed before theirs
         _ingest_batch(batch=batch, source=source, directory=directory, result=result, scores=scores)
+    if announce and result.brand_ids:
+        # After commit (now, or when the caller's own transaction commits): listeners see the stored batch.
+        transaction.on_commit(partial(_announce, sorted(result.brand_ids)), robust=True)
     return result
+
+
+def _announce(brand_ids: list[int]) -> None:
+    for receiver, response in posts_ingested.send_robust(sender=posts_ingest, brand_ids=brand_ids):
+        if isinstance(response, Exception):
+            # Storing succeeded; a listener failing (the broker is down) only delays alerts to the next beat.
+            logger.warning("posts_ingested listener %s failed: %s", getattr(receiver, "__name__", receiver),
+                           response)
 
 
 def _ingest_batch(*, batch: dict[tuple[str, str], NormalisedPost], source: Source | None,
@@ -103,6 +123,7 @@ def _ingest_batch(*, batch: dict[tuple[str, str], NormalisedPost], source: Sourc
     _groups_recompute(affected, touched=touched)
     # The board's per-minute rollups follow the mentions in the same transaction, so they never disagree.
     rollups_refresh(brand_ids_minutes=touched)
+    result.brand_ids |= {brand_id for brand_id, _moment in touched}
 
 
 def _ingest_platform(*, platform: str, posts: dict[str, NormalisedPost], source: Source | None,
@@ -166,6 +187,8 @@ def _ingest_platform(*, platform: str, posts: dict[str, NormalisedPost], source:
             for p in Post.objects.filter(platform=platform, platform_id__in=missing).only(*_MATCH_FIELDS)
         })
     result.stored += len(fresh)
+    # An official post can acknowledge an incident or be its update (METRICS.md §5): its brand's alerts change.
+    result.brand_ids.update(row.official_brand_id for row in [*rows, *edited] if row.official_brand_id)
 
     affected: set[GroupKey] = set()
     affected |= _reroot_waiting_posts(platform=platform, arrived=stored)
