@@ -9,4 +9,6 @@ urlpatterns = [
     path("brand/<slug:slug>/", report_views.brand, name="brand"),
     path("export/<str:kind>.csv", report_views.export, name="export"),
     path("digests/", report_views.digests, name="digests"),
+    path("digests/send-now/", report_views.digest_send_now, name="digest_send_now"),
+    path("digests/preview/<slug:slug>/", report_views.digest_preview, name="digest_preview"),
 ]
