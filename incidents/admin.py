@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -232,6 +232,14 @@ class AlertChannelAdmin(admin.ModelAdmin):
     list_display = ("team", "kind", "display_target", "language", "consecutive_failures", "last_success_at")
     list_filter = ("kind",)
     readonly_fields = ("consecutive_failures", "last_error", "last_error_at", "last_success_at")
+    # The secret is write-only here: shown once when Hotline makes it, never in the form afterwards.
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if "secret" in form.base_fields:
+            form.base_fields["secret"].widget = forms.PasswordInput(render_value=False)
+            form.base_fields["secret"].help_text = _("Webhooks only. Leave empty to keep the current secret, or, "
+                                                     "for a new webhook, to have Hotline make one.")
+        return form
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
@@ -241,6 +249,18 @@ class AlertChannelAdmin(admin.ModelAdmin):
         if db_field.name == "team" and not request.user.is_superuser:
             kwargs["queryset"] = Team.objects.filter(members=request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if change and not obj.secret:  # an empty secret field keeps the current secret
+            obj.secret = AlertChannel.objects.filter(pk=obj.pk).values_list("secret", flat=True).first() or ""
+        # A webhook is always signed: one added here without a secret gets one, as on the team page.
+        if obj.kind == AlertChannel.Kind.WEBHOOK and not obj.secret:
+            import secrets
+
+            obj.secret = secrets.token_urlsafe(32)
+            messages.warning(request, _("The signing secret of this webhook is %(secret)s — copy it into your "
+                                        "receiver now: it is not shown in full again.") % {"secret": obj.secret})
+        super().save_model(request, obj, form, change)
 
 
 class AlertDeliveryInline(admin.TabularInline):

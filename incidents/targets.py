@@ -70,6 +70,11 @@ def first_response_target_s(brand: Brand | int) -> float:
     return brand_targets(brand).first_response_target_s
 
 
+def update_cadence_s(brand: Brand | int) -> float:
+    """METRICS.md §8 update cadence of an ongoing incident's brand, in seconds."""
+    return brand_targets(brand).update_cadence_s
+
+
 def targets_form_initial(brand: Brand) -> dict:
     """The brand's targets in the settings form's units (minutes, ratio, count)."""
     row = BrandTargets.objects.filter(brand=brand).first() or BrandTargets(brand=brand)

@@ -118,3 +118,23 @@ def test_a_spike_alert_link_opens_the_suggested_incident(client, comms, brand):
 def test_the_navigation_leads_to_the_alert_settings(client, comms):
     client.force_login(comms)
     assert f'href="{reverse("incidents:teams")}"' in client.get(reverse("incidents:home")).content.decode()
+
+
+def test_the_admin_refuses_a_private_webhook_and_signs_every_webhook_it_adds(client, team, settings):
+    from django.contrib.auth import get_user_model
+
+    settings.ALERT_WEBHOOK_ALLOW_PRIVATE = False
+    client.force_login(get_user_model().objects.create_superuser("root", "root@example.org", "pw-for-tests-only"))
+    url = reverse("admin:incidents_alertchannel_add")
+    data = {"team": team.pk, "kind": "webhook", "target": "http://127.0.0.1:9/hook", "secret": "", "language": "en"}
+    refused = client.post(url, data)
+    assert refused.status_code == 200 and "127.0.0.1 is a loopback or private address" in refused.content.decode()
+    assert not AlertChannel.objects.exists()
+    response = client.post(url, {**data, "target": "https://hooks.ondine.example/hotline"}, follow=True)
+    channel = AlertChannel.objects.get()
+    assert len(channel.secret) >= 32 and channel.secret in response.content.decode()  # shown once
+    change = reverse("admin:incidents_alertchannel_change", args=[channel.pk])
+    assert channel.secret not in client.get(change).content.decode()  # never in the form again
+    client.post(change, {**data, "target": "https://hooks.ondine.example/hotline-v2"})
+    kept = AlertChannel.objects.get()
+    assert kept.target.endswith("hotline-v2") and kept.secret == channel.secret  # empty field: secret kept
