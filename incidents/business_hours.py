@@ -6,14 +6,16 @@ and a range across the change lasts what the clocks say it lasts in real time: 0
 March in Paris is five real hours. A time that a change skips or repeats is read as zoneinfo reads it (the first
 of a repeated hour). A brand without opening hours is open all the time.
 
-``BusinessCalendar.open_seconds(start, end)`` is what the §4 figures call for every answered mention; it walks
-the local days between the two instants, each day's ranges converted to UTC once and cached.
+``BusinessCalendar.open_seconds(start, end)`` is what the §4 figures call for every answered mention: each local
+day's ranges are converted to UTC once, flattened with a running total of open seconds, and a wait costs two
+bisections, however long it is.
 """
 from __future__ import annotations
 
 import datetime as dt
 import re
 import zoneinfo
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -37,6 +39,11 @@ class BusinessCalendar:
     ranges: Ranges = field(default_factory=dict)
     holidays: frozenset[dt.date] = frozenset()
     _days: dict[dt.date, list[tuple[dt.datetime, dt.datetime]]] = field(default_factory=dict, repr=False)
+    # Open intervals of the local days covered so far, flattened for bisection (see open_seconds).
+    _starts: list[float] = field(default_factory=list, repr=False)
+    _ends: list[float] = field(default_factory=list, repr=False)
+    _before: list[float] = field(default_factory=list, repr=False)
+    _span: tuple[dt.date, dt.date] | None = field(default=None, repr=False)
 
     @property
     def always_open(self) -> bool:
@@ -61,22 +68,47 @@ class BusinessCalendar:
 
     def open_seconds(self, start: dt.datetime, end: dt.datetime) -> float:
         """METRICS.md §4 business-hours FRT: the seconds of [start, end] that fall inside business hours."""
-        # In UTC: Python subtracts two times of one zone as wall clocks, which a DST change makes wrong.
-        start, end = start.astimezone(UTC), end.astimezone(UTC)
-        if end <= start:
+        # In UTC epoch seconds: Python subtracts two times of one zone as wall clocks, which a DST change makes wrong.
+        a, b = start.timestamp(), end.timestamp()
+        if b <= a:
             return 0.0
         if self.always_open:
-            return (end - start).total_seconds()
+            return b - a
+        self._cover(start, end)
+        return self._open_before(b) - self._open_before(a)
+
+    def _cover(self, start: dt.datetime, end: dt.datetime) -> None:
+        """Make the flat interval arrays span the local days of [start, end] (and one day either side)."""
+        first = start.astimezone(self.zone).date() - dt.timedelta(days=1)
+        last = end.astimezone(self.zone).date() + dt.timedelta(days=1)
+        if self._span and self._span[0] <= first and last <= self._span[1]:
+            return
+        if self._span:  # grow to the union, in big steps so a long series of waits rebuilds rarely
+            first = min(first, self._span[0] - dt.timedelta(days=31))
+            last = max(last, self._span[1] + dt.timedelta(days=31))
+        starts, ends, before = [], [], []
         total = 0.0
-        day = start.astimezone(self.zone).date() - dt.timedelta(days=1)  # a range may end after local midnight
-        last = end.astimezone(self.zone).date()
+        day = first
         while day <= last:
             for lo, hi in self.day_intervals(day):
-                overlap = (min(hi, end) - max(lo, start)).total_seconds()
-                if overlap > 0:
-                    total += overlap
+                lo_s, hi_s = lo.timestamp(), hi.timestamp()
+                if starts and lo_s < ends[-1]:  # ranges of one day never overlap; guard the day boundary anyway
+                    lo_s = ends[-1]
+                if hi_s <= lo_s:
+                    continue
+                starts.append(lo_s)
+                ends.append(hi_s)
+                before.append(total)
+                total += hi_s - lo_s
             day += dt.timedelta(days=1)
-        return total
+        self._starts, self._ends, self._before, self._span = starts, ends, before, (first, last)
+
+    def _open_before(self, moment: float) -> float:
+        """Open seconds from the start of the covered span up to ``moment`` (a prefix sum: two bisects a wait)."""
+        i = bisect_right(self._starts, moment) - 1
+        if i < 0:
+            return 0.0
+        return self._before[i] + min(moment, self._ends[i]) - self._starts[i]
 
 
 def calendar_for(brand: Brand) -> BusinessCalendar:

@@ -218,3 +218,31 @@ def test_saving_hours_with_an_overlap_stores_nothing(make_brand):
     with pytest.raises(ValidationError, match="Monday: 09:00–12:00 overlaps 11:00–14:00"):
         business_hours_save(brand=brand, ranges={0: [(9 * 60, 12 * 60), (11 * 60, 14 * 60)]}, holidays=[])
     assert calendar_for(brand).ranges == {day: [(540, 1080)] for day in range(5)}  # the old hours stand
+
+
+def _minute_by_minute(calendar: BusinessCalendar, start: dt.datetime, end: dt.datetime) -> float:
+    """The definition, walked one real minute at a time on the brand's wall clock (slow, obviously right)."""
+    total, moment = 0.0, start
+    while moment < end:
+        local = moment.astimezone(calendar.zone)
+        minute = local.hour * 60 + local.minute
+        step = min(end, moment + dt.timedelta(minutes=1)) - moment
+        if local.date() not in calendar.holidays and any(
+                a <= minute < b for a, b in calendar.ranges.get(local.weekday(), ())):
+            total += step.total_seconds()
+        moment += step
+    return total
+
+
+@pytest.mark.parametrize("week_start", ["2026-03-23", "2026-10-19", "2026-12-21"])  # both DST weeks, Christmas
+def test_business_hours_agree_with_a_minute_by_minute_walk(week_start):
+    import random
+
+    calendar = _calendar({**WEEKDAYS_9_TO_6, 5: [(10 * 60, 13 * 60)], 6: [(0, 6 * 60), (22 * 60, 24 * 60)]},
+                         holidays=[dt.date(2026, 12, 25)])
+    rng = random.Random(week_start)
+    base = paris(f"{week_start} 00:00")
+    for _ in range(40):
+        start = base + dt.timedelta(minutes=rng.randint(0, 7 * 24 * 60))
+        end = start + dt.timedelta(minutes=rng.randint(0, 3 * 24 * 60))
+        assert calendar.open_seconds(start, end) == _minute_by_minute(calendar, start, end), (start, end)
