@@ -281,7 +281,8 @@ def mention_rows(*, brands: list[Brand], filters: ExportFilters, now: datetime) 
         business = ""
         if answered:
             calendar = calendars[brand_id]
-            business = frt if calendar.always_open else calendar.open_seconds(created, parse(response_iso))
+            answered_at = parse(response_iso) if response_iso else created + timedelta(seconds=frt)
+            business = frt if calendar.always_open else calendar.open_seconds(created, answered_at)
         yield (
             slugs[brand_id], platform, post_id, safe_text(url), safe_text(author_id), safe_text(handle),
             created_iso, created.astimezone(zones[brand_id]).isoformat(), safe_text(text), lang,

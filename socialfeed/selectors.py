@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -109,7 +109,8 @@ def figures_from_rows(rows: Iterable[tuple[datetime, bool, float | None, datetim
             if frt <= within_s:
                 within += 1
             if calendar is not None:
-                open_s = frt if calendar.always_open else calendar.open_seconds(created_at, response_at)
+                answered_at = response_at or created_at + timedelta(seconds=frt)
+                open_s = frt if calendar.always_open else calendar.open_seconds(created_at, answered_at)
                 business.append(open_s)
                 if open_s <= within_s:
                     business_within += 1

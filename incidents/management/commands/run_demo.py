@@ -80,15 +80,17 @@ class InProcessBeat:
                 ran.append(name)
             except Exception:  # keep the demo alive; the task logs its own failure
                 logger.exception("demo beat: %s failed", name)
-            finally:
-                close_old_connections()
         return ran
 
 
 def _beat_forever(stop: threading.Event, beat: InProcessBeat) -> None:
-    beat.run_due()
-    while not stop.wait(1.0):
-        beat.run_due()
+    while True:
+        try:
+            beat.run_due()
+        finally:
+            close_old_connections()  # this thread's connection, as a worker closes its own between tasks
+        if stop.wait(1.0):
+            return
 
 
 class Command(BaseCommand):
