@@ -319,9 +319,38 @@ def brand_alert_log(*, brand: Brand):
             .prefetch_related("deliveries__channel").order_by("-raised_at", "-id"))
 
 
+# A burst of batches of one brand is checked once: the first batch marks a check pending for AFTER_INGEST_DELAY_S
+# and queues it to run a second after that mark expires, so every batch it let through (announced after commit,
+# while the mark lived) is stored before the check reads.
+AFTER_INGEST_DELAY_S = 2
+
+
 def alerts_check_after_ingest(sender=None, *, brand_ids: list[int], **kwargs) -> None:
     """Receiver of socialfeed.signals.posts_ingested: check the batch's brands now rather than at the next beat.
-    Queued (run in-process without a broker); an old check nobody ran is dropped, the beat's next one covers it."""
+
+    With a broker, pollers store many batches a second during an outage: one check per brand is queued to run
+    about AFTER_INGEST_DELAY_S later (a shared cache key says one is pending), and it sees every batch stored
+    meanwhile.
+    Without a broker (the embedded default) each batch is checked in-process at once. A check nobody ran within
+    a beat interval is dropped: the beat's own check covers it.
+    """
+    from django.core.cache import cache
+
+    from config.celery import app
+
     from .tasks import alerts_check
 
-    alerts_check.apply_async(kwargs={"brand_ids": list(brand_ids)}, expires=float(settings.ALERTS_CHECK_SECONDS))
+    expires = float(settings.ALERTS_CHECK_SECONDS) + AFTER_INGEST_DELAY_S + 1
+    if app.conf.task_always_eager:
+        alerts_check.apply_async(kwargs={"brand_ids": list(brand_ids)})
+        return
+    due = []
+    for brand_id in brand_ids:
+        try:
+            pending = not cache.add(f"hotline:alerts:after-ingest:{brand_id}", 1, timeout=AFTER_INGEST_DELAY_S)
+        except Exception:  # noqa: BLE001 - without the cache, check rather than skip
+            pending = False
+        if not pending:
+            due.append(brand_id)
+    if due:
+        alerts_check.apply_async(kwargs={"brand_ids": due}, countdown=AFTER_INGEST_DELAY_S + 1, expires=expires)

@@ -92,3 +92,25 @@ def test_two_evaluations_at_once_raise_one_alert_and_one_delivery_per_channel(ea
     from django.core import mail
 
     assert len(mail.outbox) == 6
+
+
+@pytest.mark.django_db
+def test_a_burst_of_batches_with_a_broker_queues_one_delayed_check_per_brand(monkeypatch, settings):
+    """With a broker, a poller storing several batches a second queues one check per brand, a little later."""
+    from django.core.cache import cache
+
+    from config.celery import app
+    from incidents.alerts import AFTER_INGEST_DELAY_S, alerts_check_after_ingest
+    from incidents.tasks import alerts_check
+
+    monkeypatch.setitem(app.conf, "task_always_eager", False)
+    queued = []
+    # Where the message would leave for the broker: what is queued, not how the broker carries it, is under test.
+    monkeypatch.setattr(alerts_check, "apply_async", lambda **options: queued.append(options))
+    cache.delete_many([f"hotline:alerts:after-ingest:{n}" for n in (7, 8)])
+    alerts_check_after_ingest(brand_ids=[7])
+    alerts_check_after_ingest(brand_ids=[7])
+    alerts_check_after_ingest(brand_ids=[7, 8])
+    assert [q["kwargs"]["brand_ids"] for q in queued] == [[7], [8]]
+    assert {q["countdown"] for q in queued} == {AFTER_INGEST_DELAY_S + 1}  # runs after the pending mark expires
+    cache.delete_many([f"hotline:alerts:after-ingest:{n}" for n in (7, 8)])
