@@ -4,6 +4,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -20,6 +21,7 @@ from .models import (
     Incident,
     IncidentEvent,
     OfficialAccount,
+    OffPlatformCommunication,
     OpeningHours,
     Team,
     TrackingTerm,
@@ -223,6 +225,35 @@ class IncidentAdmin(BrandScopedAdmin):
         if not change and obj.created_by_id is None:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+        from .views import warn_of_overlaps
+
+        warn_of_overlaps(request, obj)  # accepted, never silently (METRICS.md §5 windows)
+
+
+@admin.register(OffPlatformCommunication)
+class OffPlatformCommunicationAdmin(BrandScopedAdmin):
+    """Off-platform communications (METRICS.md §1); the board's form and ``record_communication`` do the same."""
+
+    list_display = ("sent_at", "brand", "channel", "category", "incident", "recorded_by")
+    list_filter = ("channel", "category", "brand")
+    search_fields = ("text", "brand__name", "incident__title")
+    date_hierarchy = "sent_at"
+    readonly_fields = ("recorded_by", "recorded_at")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "incident" and not request.user.is_superuser:
+            kwargs["queryset"] = Incident.objects.filter(brand__in=brands_visible_to(request.user))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        from socialfeed.tone.categories import categorise
+
+        if not obj.category:
+            obj.category = categorise(obj.text)  # METRICS.md §6, as the rules read official posts
+        if not change:
+            obj.recorded_by = request.user
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(AlertChannel)
@@ -232,8 +263,9 @@ class AlertChannelAdmin(admin.ModelAdmin):
     list_display = ("team", "kind", "display_target", "language", "consecutive_failures", "last_success_at")
     list_filter = ("kind",)
     readonly_fields = ("consecutive_failures", "last_error", "last_error_at", "last_success_at")
-    # The secret is write-only here: shown once when Hotline makes it, never in the form afterwards.
+
     def get_form(self, request, obj=None, **kwargs):
+        # The secret is write-only here: shown once when Hotline makes it, never in the form afterwards.
         form = super().get_form(request, obj, **kwargs)
         if "secret" in form.base_fields:
             form.base_fields["secret"].widget = forms.PasswordInput(render_value=False)

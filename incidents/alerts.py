@@ -4,10 +4,10 @@ it no longer holds, and delivering each state exactly once to every channel of t
 Conditions (targets from incidents.targets):
 - **spike**: a §7 complaint spike at or above the brand's threshold with no ongoing incident, exactly when the
   incidents page suggests opening one (incidents.spikes); its link opens that suggestion;
-- **not_acknowledged**: an ongoing incident with no acknowledgement (§5 TTA, from incidents.figures) after the
-  brand's acknowledgement target;
-- **update_overdue**: an ongoing incident whose §5 "since last update" (incidents.figures) is over the update
-  cadence;
+- **not_acknowledged**: an ongoing incident with no acknowledgement (§5 TTA from incidents.figures: an official
+  post or an off-platform communication) after the brand's acknowledgement target;
+- **update_overdue**: an ongoing incident whose §5 "since last update" (incidents.figures, off-platform
+  broadcasts included) is over the update cadence;
 - **unanswered_breaches**: more mentions in an ongoing incident's window that wait unanswered longer than the
   first-response target (§8 breaches that are still unanswered: answering them clears it) than the brand allows.
 
@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 from socialfeed.aggregates import window_counts
 
 from .alert_channels import DeliveryError, Message, channel_send
-from .figures import incident_figures, since_last_update_s
+from .figures import incident_figures
 from .models import Alert, AlertChannel, AlertDelivery, Brand, Incident
 from .spikes import suggested_incidents
 from .targets import Targets, brand_targets
@@ -99,7 +99,7 @@ def brand_conditions(*, brand: Brand, now: dt.datetime, targets: Targets | None 
         if figures["tta_s"] is None and figures["elapsed_s"] > targets.acknowledgement_target_s:
             holding.append(Condition(kind=Alert.Kind.NOT_ACKNOWLEDGED, scope=scope, incident=incident, details={
                 **base, "elapsed_s": figures["elapsed_s"], "target_s": targets.acknowledgement_target_s}))
-        since = since_last_update_s(incident=incident, now=now)
+        since = figures["since_last_update_s"]  # METRICS.md §5, off-platform broadcasts included
         if since is not None and since > targets.update_cadence_s:
             holding.append(Condition(kind=Alert.Kind.UPDATE_OVERDUE, scope=scope, incident=incident, details={
                 **base, "since_s": since, "cadence_s": targets.update_cadence_s}))

@@ -34,6 +34,9 @@ class ResponseFigures:
     p90_frt_s: float | None
     answered_within_target: float | None
     km_median_s: float | None
+    # METRICS.md §4: when fewer than half are answered the silence-counted median is "not reached"; this is the
+    # longest time observed then (shown "not reached (over …)"). None when the median is reached or the set empty.
+    km_not_reached_over_s: float | None = None
     # T of "answered within T", in seconds: the brand's first-response target.
     target_s: float = ANSWERED_WITHIN_DEFAULT_S
     # METRICS.md §4 business-hours FRT over the same set; None when no business calendar was given.
@@ -69,7 +72,8 @@ def kaplan_meier_median(durations: Iterable[tuple[float, bool]]) -> float | None
 
     ``durations`` are (seconds, answered) pairs; an unanswered mention is censored at its wait so far. The median is
     the smallest time at which the estimated share still waiting drops to 0.5 or below; ``None`` when it never does
-    (more than half of the mentions are still waiting), which pages show as "—".
+    (more than half of the mentions are still waiting): "not reached", which pages show with the longest time
+    observed (:func:`figures_from_rows`), never as "—".
     """
     items = sorted(durations, key=lambda d: (d[0], not d[1]))  # events before censorings at the same time
     at_risk = len(items)
@@ -121,12 +125,14 @@ def figures_from_rows(rows: Iterable[tuple[datetime, bool, float | None, datetim
     frts.sort()
     business.sort()
     with_calendar = calendar is not None and bool(total)
+    km_median = kaplan_meier_median(km) if total else None
     return ResponseFigures(
         mentions=total, answered=answered, unanswered=total - answered,
         reply_rate=answered / total if total else None,
         median_frt_s=quantile(frts, 0.5), p90_frt_s=quantile(frts, 0.9),
         answered_within_target=within / total if total else None,
-        km_median_s=kaplan_meier_median(km) if total else None,
+        km_median_s=km_median,
+        km_not_reached_over_s=max(d for d, _answered in km) if total and km_median is None else None,
         target_s=within_s,
         business_median_frt_s=quantile(business, 0.5), business_p90_frt_s=quantile(business, 0.9),
         business_answered_within_target=business_within / total if with_calendar else None,

@@ -41,6 +41,19 @@ def duration(value) -> str:
 
 
 @register.filter
+def km_median(figures) -> str:
+    """METRICS.md §4 median time to reply, silence included: its duration, or "not reached (over …)" when fewer
+    than half of the mentions were answered; "—" only for an empty set."""
+    value = getattr(figures, "km_median_s", None)
+    if value is not None:
+        return duration(value)
+    over = getattr(figures, "km_not_reached_over_s", None)
+    if over is not None:
+        return _("not reached (over %(time)s)") % {"time": duration(over)}
+    return NO_VALUE
+
+
+@register.filter
 def signed_points(value) -> str:
     """A change of a rate, in percentage points."""
     if value is None:

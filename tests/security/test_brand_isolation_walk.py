@@ -83,7 +83,14 @@ def _b_objects(world) -> dict[str, object]:
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
     from django.contrib.auth.models import Group
 
-    from incidents.models import Alert, AlertChannel, AuditEntry, DigestSubscription, TrackingTerm
+    from incidents.models import (
+        Alert,
+        AlertChannel,
+        AuditEntry,
+        DigestSubscription,
+        OffPlatformCommunication,
+        TrackingTerm,
+    )
 
     term = TrackingTerm.objects.create(brand=world.brand_b, term="quarzel-qrz7731")
     channel_b = AlertChannel.objects.create(team=Team.objects.get(name="Team B"), kind="email",
@@ -104,6 +111,7 @@ def _b_objects(world) -> dict[str, object]:
         "incidents.alertchannel": channel_b, "incidents.alert": alert_b,
         "incidents.digestsubscription": DigestSubscription.objects.get(brand=world.brand_b),
         "incidents.auditentry": AuditEntry.objects.get(user=world.user_b),
+        "incidents.offplatformcommunication": OffPlatformCommunication.objects.get(brand=world.brand_b),
         "socialfeed.source": world.source_b, "socialfeed.post": world.post_b, "socialfeed.mention": world.mention_b,
         "auth.user": world.user_b, "auth.group": Group.objects.get(name="analyst"),
     }
@@ -177,7 +185,10 @@ def test_it_shows_team_a_nothing_of_brand_b_on_any_url(client, world):
     events_before = IncidentEvent.objects.filter(incident=world.incident_b).count()
     post_data = {"brand": str(world.brand_b.pk), "title": "hijacked", "text": "hijacked note", "status": "resolved",
                  "started_at": "2026-03-02T09:00", "severity": "major", "time_zone": "UTC",
-                 "language": "en", "next": "/"}
+                 "language": "en", "next": "/", "channel": "sms", "sent_at": "2026-03-02T11:00",
+                 "category": "promotional", "incident": str(world.incident_b.pk),
+                 "communication-channel": "sms", "communication-sent_at": "2026-03-02T11:00",
+                 "communication-text": "hijacked SMS", "communication-category": "promotional"}
     for role, user in world.users_a.items():
         client.force_login(user)
         for route in routes:
@@ -201,9 +212,11 @@ def test_it_shows_team_a_nothing_of_brand_b_on_any_url(client, world):
         incident_b.title == B_INCIDENT_TITLE and incident_b.started_at == T0
     assert IncidentEvent.objects.filter(incident=world.incident_b).count() == events_before
     assert not Incident.objects.filter(brand=world.brand_b).exclude(pk=world.incident_b.pk).exists()
-    # Team B's alert channel and brand B's targets are untouched by team A's POSTs.
-    from incidents.models import AlertChannel, BrandTargets, OpeningHours
+    from incidents.models import AlertChannel, BrandTargets, OffPlatformCommunication, OpeningHours
 
+    assert list(OffPlatformCommunication.objects.filter(brand=world.brand_b).values_list("text", "category")) == [
+        ("QRZ-7731 SMS apology", "apology")]
+    # Team B's alert channel and brand B's targets are untouched by team A's POSTs.
     assert AlertChannel.objects.filter(team__name="Team B").count() == 1
     assert not BrandTargets.objects.filter(brand=world.brand_b).exists()
     assert not OpeningHours.objects.filter(brand=world.brand_b).exists()

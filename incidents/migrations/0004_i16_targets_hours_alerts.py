@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0002_digest_delivery'),
+        ('incidents', '0003_i14_communications'),
     ]
 
     operations = [
