@@ -131,3 +131,14 @@ def test_a_second_evaluator_meeting_an_open_alert_raises_nothing(brand, incident
     with pytest.raises(IntegrityError), transaction.atomic():
         Alert.objects.create(brand=brand, incident=incident, kind="not_acknowledged",
                              scope=f"incident:{incident.pk}", raised_at=minutes(31))
+
+
+def test_an_sms_recorded_by_the_team_acknowledges_and_updates_like_a_post(brand, incident):
+    from incidents.services import communication_record
+
+    assert _kinds(alerts_evaluate(now=minutes(65))) == ["not_acknowledged", "update_overdue"]
+    # METRICS.md §1/§5: an off-platform communication is a broadcast; an apology by SMS acknowledges the outage.
+    communication_record(incident=incident, channel="sms", sent_at=minutes(66), category="apology",
+                         text="Ondine Mobile : panne de données mobiles en cours, toutes nos excuses.")
+    assert sorted(a.kind for a in alerts_evaluate(now=minutes(67)).cleared) == ["not_acknowledged",
+                                                                                 "update_overdue"]
