@@ -21,6 +21,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from socialfeed.selectors import sources_coverage
+
 from . import board as live_board
 from . import figures, spikes
 from .forms import CommunicationForm, IncidentEventForm, IncidentForm
@@ -153,6 +155,8 @@ def board(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _incident_for(request, pk)
     now = timezone.now()
     zone = incident.brand.zone
+    coverage = sources_coverage(sources=incident.brand.sources.filter(enabled=True).order_by("name"),
+                                lost_since=incident.started_at - figures.PHASE)
     return render(request, "incidents/board.html", {
         "incident": incident,
         "tiles": live_board.board_tiles(incident=incident, now=now),
@@ -164,6 +168,9 @@ def board(request: HttpRequest, pk: int) -> HttpResponse:
         "event_form": IncidentEventForm(zone=zone),
         "communication_form": CommunicationForm(zone=zone, initial={
             "sent_at": now.astimezone(zone).replace(second=0, microsecond=0, tzinfo=None)}),
+        # How completely each of the brand's sources has been read: complete up to, open gaps, lost stretches.
+        "coverage": coverage,
+        "coverage_attention": any(c.open_gap or c.lost for c in coverage),
     })
 
 

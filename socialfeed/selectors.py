@@ -16,7 +16,7 @@ from django.utils import timezone
 from incidents.business_hours import BusinessCalendar, calendars_by_brand
 from incidents.models import Brand
 from incidents.targets import targets_by_brand
-from socialfeed.models import Mention
+from socialfeed.models import Mention, Source, SourceGap
 
 # METRICS.md §4 "answered within T": T is the brand's first-response target (incidents.targets), 1 hour unless set.
 ANSWERED_WITHIN_DEFAULT_S = 3600.0
@@ -191,3 +191,38 @@ def unanswered_counts(*, brand_ids: Iterable[int]) -> dict[int, int]:
     rows = (Mention.objects.filter(brand_id__in=list(brand_ids)).values("brand_id")
             .annotate(n=Count("id", filter=Q(answered=False))))
     return {r["brand_id"]: r["n"] for r in rows}
+
+
+@dataclass(frozen=True)
+class SourceCoverage:
+    """How completely one source has been read: everything before ``complete_up_to`` is stored (or recorded as
+    lost); ``open_gap`` is a stretch still being read back after a burst; ``lost`` are stretches the platform
+    could not give (figures over them may miss posts)."""
+
+    source: Source
+    complete_up_to: datetime | None
+    open_gap: SourceGap | None
+    lost: tuple[SourceGap, ...]
+
+    @property
+    def lost_count(self) -> int:
+        return len(self.lost)
+
+
+def sources_coverage(*, sources: Iterable[Source], lost_since: datetime | None = None,
+                     lost_limit: int = 3) -> list[SourceCoverage]:
+    """Coverage of each source, for the sources page and the board (two queries whatever the number)."""
+    sources = list(sources)
+    gaps = SourceGap.objects.filter(source__in=sources).filter(
+        Q(recoverable=True, closed_at__isnull=True) | Q(recoverable=False)).order_by("-opened_at")
+    if lost_since is not None:
+        gaps = gaps.filter(Q(recoverable=True) | Q(ends_at__isnull=True) | Q(ends_at__gte=lost_since))
+    open_gaps: dict[int, SourceGap] = {}
+    lost: dict[int, list[SourceGap]] = {}
+    for gap in gaps:
+        if gap.recoverable:
+            open_gaps.setdefault(gap.source_id, gap)
+        elif len(lost.setdefault(gap.source_id, [])) < lost_limit:
+            lost[gap.source_id].append(gap)
+    return [SourceCoverage(source=s, complete_up_to=s.complete_up_to, open_gap=open_gaps.get(s.pk),
+                           lost=tuple(lost.get(s.pk, ()))) for s in sources]

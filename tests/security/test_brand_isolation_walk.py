@@ -91,6 +91,7 @@ def _b_objects(world) -> dict[str, object]:
         OffPlatformCommunication,
         TrackingTerm,
     )
+    from socialfeed.models import RejectedPost
 
     term = TrackingTerm.objects.create(brand=world.brand_b, term="quarzel-qrz7731")
     channel_b = AlertChannel.objects.create(team=Team.objects.get(name="Team B"), kind="email",
@@ -113,6 +114,8 @@ def _b_objects(world) -> dict[str, object]:
         "incidents.auditentry": AuditEntry.objects.get(user=world.user_b),
         "incidents.offplatformcommunication": OffPlatformCommunication.objects.get(brand=world.brand_b),
         "socialfeed.source": world.source_b, "socialfeed.post": world.post_b, "socialfeed.mention": world.mention_b,
+        "socialfeed.rejectedpost": RejectedPost.objects.create(source=world.source_b, platform="feed",
+                                                               platform_id="qrz-7731", reason="QRZ-7731 bad date"),
         "auth.user": world.user_b, "auth.group": Group.objects.get(name="analyst"),
     }
 

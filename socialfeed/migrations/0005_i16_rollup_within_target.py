@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('socialfeed', '0003_frt_tree'),
+        ('socialfeed', '0004_i13_complete_polls_and_rejects'),
     ]
 
     operations = [
