@@ -250,16 +250,17 @@ def demo_logins() -> list[tuple[str, str]]:
     return [(username, role) for username, role in DEMO_USERS if username in active]
 
 
-def demo_users_create() -> None:
-    """The demo team's four logins (DEMO_USERS, password DEMO_PASSWORD); refused under production settings."""
+def demo_users_create() -> dict:
+    """The demo team's four logins (DEMO_USERS, password DEMO_PASSWORD), by user name; refused under production
+    settings."""
     from incidents.models import Team
     from incidents.services import user_create
 
     demo_allowed()
     Team.objects.get_or_create(name=DEMO_TEAM)
-    for username, role in DEMO_USERS:
-        user_create(username=username, password=DEMO_PASSWORD, role=role, teams=[DEMO_TEAM],
-                    email=f"{username}@hotline.invalid")
+    return {username: user_create(username=username, password=DEMO_PASSWORD, role=role, teams=[DEMO_TEAM],
+                                  email=f"{username}@hotline.invalid")
+            for username, role in DEMO_USERS}
 
 
 def demo_load(*, now: datetime, fresh: bool = False, progress=lambda n: None) -> dict:
@@ -270,7 +271,16 @@ def demo_load(*, now: datetime, fresh: bool = False, progress=lambda n: None) ->
     """
     from django.db import transaction
 
-    from incidents.models import Brand, Incident, IncidentEvent, OfficialAccount, Team, TrackingTerm
+    from incidents.models import (
+        AlertChannel,
+        Brand,
+        DigestSubscription,
+        Incident,
+        IncidentEvent,
+        OfficialAccount,
+        Team,
+        TrackingTerm,
+    )
     from incidents.services import communication_record
     from socialfeed.models import Post, Source
     from socialfeed.services import posts_ingest
@@ -295,7 +305,14 @@ def demo_load(*, now: datetime, fresh: bool = False, progress=lambda n: None) ->
                 TrackingTerm.objects.get_or_create(brand=brand, term=term, kind=TrackingTerm.Kind.KEYWORD)
             team.brands.add(brand)
             made[spec["slug"]] = brand
-        demo_users_create()
+        users = demo_users_create()
+        # The manager reads the weekly digests of both operators.
+        for brand in made.values():
+            DigestSubscription.objects.get_or_create(user=users["manager"], brand=brand,
+                                                     defaults={"time_zone": "Europe/Paris"})
+        # Alerts of the demo team go to the comms inbox; the demo's console e-mail backend prints them.
+        AlertChannel.objects.get_or_create(team=team, kind=AlertChannel.Kind.EMAIL, target="comms@hotline.invalid",
+                                           defaults={"language": "fr"})
         ondine, brisant = made[ONDINE["slug"]], made[BRISANT["slug"]]
         source = Source.objects.filter(kind=Source.Kind.REPLAY, brand=ondine).first()
         if source is None:
@@ -340,10 +357,12 @@ def demo_load(*, now: datetime, fresh: bool = False, progress=lambda n: None) ->
             break
         batch.append(post)
         if len(batch) == 1000:
-            stored += posts_ingest(posts=batch).stored
+            # announce=False: the history loads in order, and an alert check per batch would raise and clear
+            # alerts on a half-loaded past. The demo's beat checks everything once it runs.
+            stored += posts_ingest(posts=batch, announce=False).stored
             progress(len(batch))
             batch = []
     if batch:
-        stored += posts_ingest(posts=batch).stored
+        stored += posts_ingest(posts=batch, announce=False).stored
         progress(len(batch))
     return {"anchor": anchor, "stored": stored, "users": [u for u, _ in DEMO_USERS], "password": DEMO_PASSWORD}

@@ -236,6 +236,36 @@ def test_timeline_notes_and_communications_refuse_times_outside_the_supported_da
     assert IncidentEvent.objects.count() == events and not OffPlatformCommunication.objects.exists()
 
 
+@pytest.mark.parametrize("value", ["²", "١", "1" * 5000])
+def test_send_me_this_digest_now_refuses_a_brand_that_is_not_an_ascii_id(client, outage, value):
+    brand, incident, comms, analyst = outage
+    client.force_login(analyst)
+    response = client.post(reverse("reports:digest_send_now"), {"brand": value}, follow=True)
+    assert response.status_code == 200 and "Choose one of your brands." in _body(response)
+
+
+@pytest.mark.parametrize("line", ["9999-12-31 End of time", "0001-01-01 Year one", "２０２６-12-25 Christmas"])
+def test_brand_settings_refuse_holidays_outside_the_supported_dates(client, outage, line):
+    brand, incident, comms, analyst = outage
+    client.force_login(comms)
+    form = {"first_response_target_min": 60, "update_cadence_min": 60, "acknowledgement_target_min": 30,
+            "spike_threshold": 5, "unanswered_breach_count": 10, "holidays": f"2026-12-25 Christmas\n{line}"}
+    response = client.post(reverse("incidents:brand_settings", args=[brand.slug]), form)
+    assert response.status_code == 200
+    body = _body(response)
+    assert "line 2" in body and ("outside the dates Hotline supports" in body or "does not start with a date" in body)
+    assert not brand.holidays.exists()  # nothing stored unless the whole form is valid
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00+01:00", "9999-12-31", "2026-02-30T10:00"])
+def test_alerts_check_refuses_a_now_outside_the_supported_dates(outage, value):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match=r"^--now '"):
+        call_command("alerts_check", "--now", value)
+
+
 def test_response_stats_still_reads_supported_dates(outage, capsys):
     from django.core.management import call_command
 
