@@ -62,18 +62,36 @@ class WorkerProcess:
                 self.process.wait(timeout=10)
 
 
-# A worker that runs Celery's own main after giving the broker (kombu's global_keyprefix) and the poll locks the
-# run's key prefix (HOTLINE_TEST_KEY_PREFIX); product code is otherwise unchanged, and every worker of a run
-# shares prefix and locks.
-PREFIXED_WORKER_MAIN = """\
+def database_url() -> str:
+    """The pytest test database as a DATABASE_URL, for worker and beat subprocesses."""
+    from urllib.parse import quote
+
+    from django.db import connection
+
+    db = connection.settings_dict
+    auth = quote(db["USER"] or "")
+    if db.get("PASSWORD"):
+        auth += ":" + quote(db["PASSWORD"])
+    host = db.get("HOST") or "127.0.0.1"
+    port = db.get("PORT") or 5432
+    return f"postgres://{auth}@{host}:{port}/{db['NAME']}"
+
+
+# What a worker or beat subprocess of a run does before handing over to Celery's own main (``celery -A config
+# worker|beat ...`` follows on its command line): the broker (kombu's global_keyprefix) and the poll locks take
+# the run's key prefix, and tasks go to the run's own default queue. Product code is otherwise unchanged, and
+# every process of a run shares prefix, queue and locks. ``{setup}``: a test's own adjustments.
+_PREFIXED_MAIN = """\
 import os
 import django
 django.setup()
 from config.celery import app
 from socialfeed import locks
 prefix = os.environ["HOTLINE_TEST_KEY_PREFIX"]
-app.conf.broker_transport_options = {**app.conf.broker_transport_options, "global_keyprefix": prefix}
+app.conf.broker_transport_options = {{**app.conf.broker_transport_options, "global_keyprefix": prefix}}
+app.conf.task_default_queue = os.environ["HOTLINE_TEST_QUEUE"]
 locks.KEY_PREFIX = prefix + locks.KEY_PREFIX
+{setup}
 from celery.__main__ import main
 main()
 """
@@ -82,29 +100,38 @@ main()
 class RunKeys:
     """Everything one test run writes to the Redis that ``url`` names (a developer's Hotline or other checkouts'
     tests may use it too) lives under ``prefix``, a name no other run uses (hex only, so it is also a literal
-    SCAN pattern). ``clean_up`` deletes exactly those keys, never a flush, and reports any key of the run's
-    queues that landed outside the prefix."""
+    SCAN pattern), on a queue of the run's own. ``clean_up`` deletes exactly the prefix's keys, never a flush,
+    and reports any key of the run's queue that landed outside the prefix."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, queue: str = "hotline-test-queue") -> None:
         self.url = url
         self.prefix = f"hotline-test-{uuid.uuid4().hex}:"
+        self.queue = queue
         self._apps = []
 
+    def env(self, env: dict[str, str]) -> dict[str, str]:
+        return {**env, "REDIS_URL": self.url, "HOTLINE_TEST_KEY_PREFIX": self.prefix, "HOTLINE_TEST_QUEUE": self.queue}
+
+    def main(self, setup: str = "") -> str:
+        """``python -c`` code that starts Celery's main under the run's prefix and queue (then ``setup``)."""
+        return _PREFIXED_MAIN.format(setup=setup)
+
     def broker(self, name: str, **transport_options):
-        """A producer (a Celery app) sending under the prefix."""
+        """A producer (a Celery app) sending under the prefix, to the run's queue by default."""
         from celery import Celery
 
         app = Celery(name, broker=self.url)
         app.conf.broker_transport_options = {**transport_options, "global_keyprefix": self.prefix}
+        app.conf.task_default_queue = self.queue
         self._apps.append(app)
         return app
 
-    def worker(self, *, name: str, queue: str, env: dict[str, str], log: Path, wait_limit: float) -> WorkerProcess:
-        return WorkerProcess(name=name, queue=queue, env={**env, "REDIS_URL": self.url,
-                                                          "HOTLINE_TEST_KEY_PREFIX": self.prefix},
-                             log=log, wait_limit=wait_limit, python_args=("-c", PREFIXED_WORKER_MAIN))
+    def worker(self, *, name: str, env: dict[str, str], log: Path, wait_limit: float,
+               setup: str = "") -> WorkerProcess:
+        return WorkerProcess(name=name, queue=self.queue, env=self.env(env), log=log, wait_limit=wait_limit,
+                             python_args=("-c", self.main(setup)))
 
-    def clean_up(self, *queues: str) -> list[bytes]:
+    def clean_up(self) -> list[bytes]:
         import redis
 
         for app in self._apps:
@@ -112,7 +139,7 @@ class RunKeys:
         client = redis.Redis.from_url(self.url)
         try:
             ours = list(client.scan_iter(match=f"{self.prefix}*", count=1000))
-            leaked = [key for queue in queues for key in client.scan_iter(match=f"*{queue}*", count=1000)
+            leaked = [key for key in client.scan_iter(match=f"*{self.queue}*", count=1000)
                       if not key.startswith(self.prefix.encode())]
             if ours:
                 client.delete(*ours)

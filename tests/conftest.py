@@ -50,6 +50,19 @@ def _cache_keys_of_this_run_deleted():
         client.close()
 
 
+@pytest.fixture
+def run_keys():
+    """The run's own key prefix and queue on the Redis that REDIS_URL names, for Celery worker and beat
+    subprocesses (tests.celery_worker.RunKeys): afterwards exactly its keys are deleted, never a flush, and the
+    test fails if a key of its queue was written outside the prefix."""
+    from tests.celery_worker import RunKeys
+
+    keys = RunKeys(settings.REDIS_URL)
+    yield keys
+    leaked = keys.clean_up()
+    assert not leaked, f"keys written outside the run's prefix: {leaked}"
+
+
 @pytest.fixture(scope="session")
 def data_slices() -> Path:
     """The committed slices of the shared corpora, in the corpora's own folder layout."""

@@ -202,34 +202,3 @@ def brand(db):
 
 
 
-
-@pytest.fixture
-def run_keys():
-    """The run's own key prefix on the Redis that REDIS_URL names; afterwards exactly its keys are deleted, and
-    the test fails if any key of the run's worker queues was written outside it (tests.celery_worker.RunKeys)."""
-    from django.conf import settings
-
-    from tests.celery_worker import RunKeys
-
-    keys = RunKeys(settings.REDIS_URL)
-    yield keys
-    leaked = keys.clean_up(*WORKER_QUEUES)
-    assert not leaked, f"keys written outside the run's prefix: {leaked}"
-
-
-WORKER_QUEUES = ("hotline-test-polling",)
-
-
-def database_url() -> str:
-    """The pytest test database as a DATABASE_URL, for worker subprocesses."""
-    from urllib.parse import quote
-
-    from django.db import connection
-
-    db = connection.settings_dict
-    auth = quote(db["USER"] or "")
-    if db.get("PASSWORD"):
-        auth += ":" + quote(db["PASSWORD"])
-    host = db.get("HOST") or "127.0.0.1"
-    port = db.get("PORT") or 5432
-    return f"postgres://{auth}@{host}:{port}/{db['NAME']}"

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from incidents.models import OfficialAccount
 from socialfeed.models import Post, Source
-from tests.celery_worker import wait_for
-from tests.polling.conftest import BRAND_X_ID, WORKER_QUEUES, database_url
+from tests.celery_worker import database_url, wait_for
+from tests.polling.conftest import BRAND_X_ID
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -23,16 +23,15 @@ def test_a_real_worker_stores_a_700_post_burst_whole_over_successive_polls(x_ser
                                    official_account=account, cursor=x_server_cursor(x_server))
     x_server.burst(700, mention_of=BRAND_X_ID, start=timezone.now() - timedelta(minutes=40))
     # The run's own key prefix on REDIS_URL: nothing is flushed; run_keys deletes exactly its keys afterwards.
-    queue = WORKER_QUEUES[0]
     broker = run_keys.broker("hotline-burst-test")
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": database_url(),
            "X_BEARER_TOKEN": "test-bearer", "X_API_BASE_URL": x_server.url, "DB_CONN_MAX_AGE": "0"}
-    worker = run_keys.worker(name="burst", queue=queue, env=env, log=tmp_path / "burst.log", wait_limit=40)
+    worker = run_keys.worker(name="burst", env=env, log=tmp_path / "burst.log", wait_limit=40)
     try:
         worker.wait_ready()
         for n in range(1, 5):
             broker.send_task("socialfeed.tasks.poll_source", args=[source.pk],
-                             kwargs={"requested_at": timezone.now().isoformat()}, queue=queue)
+                             kwargs={"requested_at": timezone.now().isoformat()})
             wait_for(lambda n=n: worker.finished_tasks() >= n, what=f"poll {n} to finish", limit=60)
             source.refresh_from_db()
             if not source.backfill_cursor:

@@ -20,13 +20,11 @@ from django.utils import timezone
 
 from socialfeed.locks import lock_key
 from socialfeed.models import Post, Source
-from tests.celery_worker import RunKeys, WorkerProcess, wait_for
-from tests.polling.conftest import WORKER_QUEUES, database_url
+from tests.celery_worker import RunKeys, WorkerProcess, database_url, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 REPO = Path(__file__).resolve().parent.parent.parent
-QUEUE = WORKER_QUEUES[0]
 VISIBILITY_TIMEOUT = 4
 LOCK_TTL = 3
 WAIT_LIMIT = 40
@@ -50,8 +48,7 @@ def start_worker(tmp_path, broker, run_keys):
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": database_url(),
                "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT), "SOURCE_LOCK_TTL_SECONDS": str(LOCK_TTL),
                "DB_CONN_MAX_AGE": "0"}
-        worker = run_keys.worker(name=name, queue=QUEUE, env=env, log=tmp_path / f"{name}.log",
-                                 wait_limit=WAIT_LIMIT)
+        worker = run_keys.worker(name=name, env=env, log=tmp_path / f"{name}.log", wait_limit=WAIT_LIMIT)
         workers.append(worker)
         return worker
 
@@ -62,7 +59,7 @@ def start_worker(tmp_path, broker, run_keys):
 
 def _queue_poll(broker: Celery, source_id: int, requested_at) -> None:
     broker.send_task("socialfeed.tasks.poll_source", args=[source_id],
-                     kwargs={"requested_at": requested_at.isoformat()}, queue=QUEUE)
+                     kwargs={"requested_at": requested_at.isoformat()})  # to the run's own queue
 
 
 def test_two_workers_racing_for_one_source_fetch_it_once_and_store_each_post_once(
