@@ -32,12 +32,12 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _cache_keys_of_this_run_deleted():
-    """The run's cache keys (config.settings.test gives them a prefix of their own on a shared Redis) are deleted
-    when the run ends: exactly those, never a flush."""
+def _redis_keys_of_this_run_deleted():
+    """The run's cache and broker keys (config.settings.test gives them a prefix of their own on a shared Redis)
+    are deleted when the run ends: exactly those, never a flush."""
     yield
-    prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
-    if not settings.REDIS_URL or not prefix.startswith("hotline-test-cache-"):
+    prefix = getattr(settings, "TEST_RUN_PREFIX", "")
+    if not settings.REDIS_URL or not prefix.startswith("hotline-test-run-"):
         return
     import redis
 

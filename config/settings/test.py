@@ -14,10 +14,14 @@ BOARD_SHARED_SECONDS = 0  # tests read the board right after storing posts; one 
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": ""}  # in-memory for speed
 if REDIS_URL:
-    # The cache may live on a Redis that a developer's Hotline or another checkout's tests also use: this run's
-    # cache keys carry a prefix of their own, and tests/conftest.py deletes exactly those keys at the end.
+    # Redis may be shared with a developer's Hotline or another checkout's tests: everything this test process
+    # writes there carries a prefix of its own run, and tests/conftest.py deletes exactly those keys at the end.
+    # The cache's keys, and the broker's: a task queued by code under test (an alert check after ingestion) lands
+    # in this run's queue, which no other worker reads, instead of a "celery" queue some running Hotline serves.
     import uuid
 
-    from .base import CACHES
+    from .base import CACHES, CELERY_BROKER_TRANSPORT_OPTIONS
 
-    CACHES["default"]["KEY_PREFIX"] = f"hotline-test-cache-{uuid.uuid4().hex}"
+    TEST_RUN_PREFIX = f"hotline-test-run-{uuid.uuid4().hex}"
+    CACHES["default"]["KEY_PREFIX"] = TEST_RUN_PREFIX
+    CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "global_keyprefix": f"{TEST_RUN_PREFIX}:"}

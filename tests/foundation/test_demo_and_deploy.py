@@ -131,6 +131,7 @@ def test_the_demo_refuses_to_run_under_production_settings(settings, monkeypatch
     assert not get_user_model().objects.exists() and demo.demo_logins() == []
 
 
+@pytest.mark.django_db
 def test_the_demo_runs_the_beat_schedule_in_process_so_alerts_are_sent(monkeypatch, settings):
     import datetime as dt
 
