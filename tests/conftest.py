@@ -33,8 +33,8 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session", autouse=True)
 def _redis_keys_of_this_run_deleted():
-    """The run's cache and broker keys (config.settings.test gives them a prefix of their own on a shared Redis)
-    are deleted when the run ends: exactly those, never a flush."""
+    """The run's cache keys and its own default queue (config.settings.test names them after the run, on a
+    shared Redis) are deleted when the run ends: exactly those, never a flush."""
     yield
     prefix = getattr(settings, "TEST_RUN_PREFIX", "")
     if not settings.REDIS_URL or not prefix.startswith("hotline-test-run-"):
@@ -43,7 +43,7 @@ def _redis_keys_of_this_run_deleted():
 
     client = redis.Redis.from_url(settings.REDIS_URL)
     try:
-        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        keys = list(client.scan_iter(match=f"*{prefix}*", count=1000))  # cache keys, the queue, its bindings
         if keys:
             client.delete(*keys)
     finally:
