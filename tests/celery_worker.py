@@ -120,7 +120,8 @@ class RunKeys:
         """A producer (a Celery app) sending under the prefix, to the run's queue by default."""
         from celery import Celery
 
-        app = Celery(name, broker=self.url)
+        # Not the current app: product code run later in this process would otherwise queue its tasks here.
+        app = Celery(name, broker=self.url, set_as_current=False)
         app.conf.broker_transport_options = {**transport_options, "global_keyprefix": self.prefix}
         app.conf.task_default_queue = self.queue
         self._apps.append(app)
