@@ -106,6 +106,8 @@ class Post(models.Model):
     sentiment_score = models.FloatField(null=True, blank=True)
     sentiment_label = models.CharField(max_length=8, choices=Label.choices, blank=True)
     tone_analyser = models.CharField(max_length=64, blank=True)
+    # When the accurate tier's re-read claimed this post (socialfeed/tone/reread.py); cleared once it is read.
+    tone_queued_at = models.DateTimeField(null=True, blank=True)
     category = models.CharField(max_length=16, choices=Category.choices, blank=True)
 
     class Meta:

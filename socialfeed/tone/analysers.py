@@ -97,10 +97,20 @@ class LinearToneAnalyser:
         self._stack_logits = [row(stack["weights"][f"logit:{label}"]) for label in LABELS]
         self._stack_features = [row(stack["weights"][name]) for name in STACK_FEATURES]
         self._stack_bias = row(stack["bias"])
-        self._word_cache: dict[str, tuple[float, float, float, int, int]] = {}
+        # The word table distilled from the encoder (training.fit_word_table): a word's (negative, positive)
+        # scores against neutral; a post's table logits are the mean over its known words plus the bias.
+        words_scale = float(model.get("words_scale", 1))
+        self._table: dict[str, tuple[float, float]] = {
+            word: (a / words_scale, c / words_scale) for word, (a, c) in model.get("words", {}).items()
+        }
+        self._table_bias = tuple(v / words_scale for v in model.get("words_bias", (0, 0)))
+        self._stack_table = ([row(stack["weights"][f"table:{label}"]) for label in LABELS]
+                             if "table:negative" in stack["weights"] else None)
+        self._word_cache: dict[str, tuple[float, float, float, int, int, tuple[float, float] | None]] = {}
 
-    def _word_sums(self, token: str) -> tuple[float, float, float, int, int]:
-        """A token's character n-grams, summed: their three weights, how many the model knows, how many it has."""
+    def _word_sums(self, token: str) -> tuple[float, float, float, int, int, tuple[float, float] | None]:
+        """A token's character n-grams, summed: their three weights, how many the model knows, how many it has;
+        and its word-table scores (None when the table does not have it)."""
         cached = self._word_cache.get(token)
         if cached is None:
             grams = word_shape(token)[0]
@@ -114,7 +124,7 @@ class LinearToneAnalyser:
                     s1 += w1
                     s2 += w2
                     known += 1
-            cached = (s0, s1, s2, known, len(grams))
+            cached = (s0, s1, s2, known, len(grams), self._table.get(token) if grams else None)
             if len(self._word_cache) < _WORD_CACHE_SIZE:  # bounded: a worker runs for weeks
                 self._word_cache[token] = cached
         return cached
@@ -137,13 +147,19 @@ class LinearToneAnalyser:
                 known += i != lang_column
         size = len(contextual) + len(extra)
         word_sums = self._word_sums
+        w0 = w2 = 0.0
+        in_table = 0
         for token in tokens:
-            t0, t1, t2, token_known, count = word_sums(token)
+            t0, t1, t2, token_known, count, scores = word_sums(token)
             s0 += t0
             s1 += t1
             s2 += t2
             known += token_known
             size += count
+            if scores is not None:
+                w0 += scores[0]
+                w2 += scores[1]
+                in_table += 1
         # Each occurrence of a feature weighs 1/sqrt(number of features of the post, known or not), as in training.
         scale = 1.0 / math.sqrt(size) if size else 1.0
         b0, b1, b2 = self._bias
@@ -153,18 +169,26 @@ class LinearToneAnalyser:
                 l0 += value * d0
                 l1 += value * d1
                 l2 += value * d2
-        return (l0, l1, l2), stack_features(text, lang, lexicon), known
+        if in_table:
+            w0, w2 = w0 / in_table, w2 / in_table
+        table = (w0 + self._table_bias[0], 0.0, w2 + self._table_bias[1])
+        return (l0, l1, l2), table, stack_features(text, lang, lexicon), known + in_table
 
     def _probabilities(self, text: str, lang: str) -> tuple[tuple[float, float, float], bool]:
         """Class probabilities (negative, neutral, positive) of one post: the second stage applied to the first
         stage's logits and the stack inputs (VADER's scores, the lexicon sums, the language), then the emoji
         and sarcasm nudges; and whether anything in the post was known to the model."""
-        first, inputs, known = self._first_stage(text, lang)
+        first, table, inputs, known = self._first_stage(text, lang)
         o0, o1, o2 = self._stack_bias
         for value, (w0, w1, w2) in zip(first, self._stack_logits, strict=True):
             o0 += value * w0
             o1 += value * w1
             o2 += value * w2
+        if self._stack_table is not None:
+            for value, (w0, w1, w2) in zip(table, self._stack_table, strict=True):
+                o0 += value * w0
+                o1 += value * w1
+                o2 += value * w2
         for value, (w0, w1, w2) in zip(inputs, self._stack_features, strict=True):
             if value:
                 o0 += value * w0
@@ -267,11 +291,16 @@ def default_analyser():
 
 
 def analyser_named(name: str):
-    """``default``, ``hotline-linear`` or ``vader`` — as the management commands accept them."""
+    """``default`` or ``fast`` (the fast tier, ``hotline-linear``), ``accurate`` (the accurate tier,
+    ``hotline-e5``, when its optional extra is installed) or ``vader`` — as the management commands accept them."""
     if name in ("default", ""):
         return default_analyser()
-    if name == LinearToneAnalyser.name:
+    if name in ("fast", LinearToneAnalyser.name):
         return load_model()
+    if name in ("accurate", "hotline-e5"):
+        from socialfeed.tone.accurate import accurate_analyser
+
+        return accurate_analyser()
     if name == VaderToneAnalyser.name:
         return vader_analyser()
-    raise ValueError(f"unknown tone analyser {name!r}: use default, {LinearToneAnalyser.name} or vader")
+    raise ValueError(f"unknown tone analyser {name!r}: use fast, accurate, default or vader")
