@@ -250,6 +250,21 @@ def chart_tone(*, incident: Incident, now: dt.datetime | None = None) -> dict:
     }
 
 
+def tone_tiers(*, incident: Incident, now: dt.datetime | None = None) -> dict[str, int]:
+    """How many of the incident's mentions (METRICS.md §6 tone) were read by the accurate tier (the encoder,
+    re-reading in the background) and how many still carry the fast tier's inline reading: the board says
+    which it shows."""
+    from socialfeed.models import Mention
+    from socialfeed.tone.accurate import EncoderToneAnalyser
+
+    now = now or timezone.now()
+    mentions = Mention.objects.filter(brand_id=incident.brand_id, created_at__gte=incident.started_at,
+                                      created_at__lt=incident.window_end(now))
+    counts = mentions.aggregate(total=Count("id"),
+                                accurate=Count("id", filter=Q(post__tone_analyser__startswith=f"{EncoderToneAnalyser.name}/")))
+    return {"total": counts["total"], "accurate": counts["accurate"], "fast": counts["total"] - counts["accurate"]}
+
+
 def chart_official(*, incident: Incident, now: dt.datetime | None = None) -> dict:
     """The brand's official posts on the per-minute timeline, one series per §6 category; promotional
     broadcasts inside the window are flagged off-message (METRICS.md §5).

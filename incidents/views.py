@@ -129,6 +129,7 @@ def board(request: HttpRequest, pk: int) -> HttpResponse:
         "incident": incident,
         "tiles": live_board.board_tiles(incident=incident, now=now),
         "queue": live_board.unanswered_queue(incident=incident, now=now),
+        "tone_tiers": live_board.tone_tiers(incident=incident, now=now),
         "events": incident.events.select_related("author"),
         "zone": incident.brand.time_zone,
         "can_manage": can_manage_incidents(request.user),
