@@ -105,7 +105,7 @@ def main() -> None:
             weights = training.class_balanced_weights(inside_examples, prepared.target[inside])
             fast = np.array([analyser._probabilities(e.text, detect_language(e.text))[0] for e in held])
             for c in head_cs:
-                head = LogisticRegression(C=c, max_iter=5000).fit(post_vectors[inside], prepared.target[inside],
+                head = LogisticRegression(C=c, solver="newton-cholesky", max_iter=100).fit(post_vectors[inside], prepared.target[inside],
                                                                    sample_weight=weights)
                 head_logits = head.decision_function(post_vectors[outside])
                 for blend in blends:

@@ -106,7 +106,7 @@ def fit_head(vectors, target, weights) -> dict:
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
-    regression = LogisticRegression(C=HEAD_C, max_iter=5000)
+    regression = LogisticRegression(C=HEAD_C, solver="newton-cholesky", max_iter=100)
     regression.fit(np.asarray(vectors, dtype=np.float64), target, sample_weight=weights)
     body = {
         "weights": np.round(regression.coef_ * HEAD_SCALE).astype(int).tolist(),

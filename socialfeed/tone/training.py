@@ -35,7 +35,7 @@ STACK_FOLDS = 5
 STACK_C = 1.0
 # The word table (see :func:`fit_word_table`): inverse L2 strength of the logistic regression on pooled word
 # vectors, and the scale its per-word scores are rounded at in the model file. Chosen by bench/tone_cv.py.
-WORD_TABLE_C = 1.0
+WORD_TABLE_C = 0.1
 WORD_TABLE_SCALE = 100
 # Whether the second stage reads the word table's logits (False: the model of format 2, without the encoder).
 WORD_TABLE = True
@@ -319,11 +319,17 @@ def fit_word_table(prepared: Prepared, chosen, target, weights) -> tuple[list[li
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
-    regression = LogisticRegression(C=WORD_TABLE_C, max_iter=3000)
-    regression.fit(pooled_word_vectors(prepared, chosen), target, sample_weight=weights)
-    scores = prepared.word_vectors.astype(np.float64) @ regression.coef_.T
+    pooled = pooled_word_vectors(prepared, chosen)
+    # Standardised columns (the encoder's vectors share a large common direction): the regression converges in
+    # a few dozen steps, and standardising is linear too, so it folds into the word scores and the bias.
+    mean, spread = pooled.mean(axis=0), pooled.std(axis=0) + 1e-6
+    regression = LogisticRegression(C=WORD_TABLE_C, solver="newton-cholesky", max_iter=100)
+    regression.fit((pooled - mean) / spread, target, sample_weight=weights)
+    coefficients = regression.coef_ / spread
+    scores = prepared.word_vectors.astype(np.float64) @ coefficients.T
+    intercept = regression.intercept_ - coefficients @ mean
     table = np.round(scores * WORD_TABLE_SCALE).astype(int)
-    bias = [int(v) for v in np.round(regression.intercept_ * WORD_TABLE_SCALE)]
+    bias = [int(v) for v in np.round(intercept * WORD_TABLE_SCALE)]
     return table.tolist(), bias
 
 
