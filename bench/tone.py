@@ -99,7 +99,7 @@ def drain(texts: list[str], posts: int, workers: int) -> float:
     brand = Brand.objects.create(name="Bench Ondine", slug="bench-tone-ondine")
     OfficialAccount.objects.create(brand=brand, platform="x", handle="BenchOndine", platform_user_id="900001")
     TrackingTerm.objects.create(brand=brand, term="Ondine")
-    start = datetime(2025, 3, 1, 8, tzinfo=UTC)
+    start = datetime.now(UTC) - timedelta(days=1)  # an outage of yesterday: the re-read follows recent posts
     Incident.objects.create(brand=brand, title="Bench outage", started_at=start, ended_at=start + timedelta(days=1))
     batch = []
     for n in range(posts):

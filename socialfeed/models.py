@@ -120,6 +120,9 @@ class Post(models.Model):
             models.Index(fields=["platform", "conversation_id", "author_id"], name="post_conversation_idx"),
             models.Index(fields=["official_brand", "created_at"], name="post_official_time_idx"),
             models.Index(fields=["created_at"], name="post_created_idx"),
+            # The accurate tier's live claims (socialfeed/tone/reread.py): few rows at any time, found at once.
+            models.Index(fields=["tone_queued_at"], name="post_tone_queued_idx",
+                         condition=models.Q(tone_queued_at__isnull=False)),
         ]
 
     def __str__(self) -> str:

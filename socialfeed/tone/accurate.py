@@ -106,8 +106,11 @@ def fit_head(vectors, target, weights) -> dict:
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
+    from socialfeed.tone.training import single_threaded_maths
+
     regression = LogisticRegression(C=HEAD_C, solver="newton-cholesky", max_iter=100)
-    regression.fit(np.asarray(vectors, dtype=np.float64), target, sample_weight=weights)
+    with single_threaded_maths():  # the same bytes whatever the machine's BLAS threads
+        regression.fit(np.asarray(vectors, dtype=np.float64), target, sample_weight=weights)
     body = {
         "weights": np.round(regression.coef_ * HEAD_SCALE).astype(int).tolist(),
         "bias": [int(v) for v in np.round(regression.intercept_ * HEAD_SCALE)],

@@ -34,6 +34,9 @@ LOOKAHEAD_BATCHES = 4
 CLAIM_SECONDS = 300
 # How many of the newest incidents are looked at before the rest of the backlog, newest post first.
 INCIDENTS_FIRST = 20
+# Posts older than this are left to ``rescore_tone --analyser accurate --since …`` (an imported history, say):
+# the background re-read follows what is being stored now, and never walks the whole table.
+REREAD_DAYS = 14
 _POST_FIELDS = ("pk", "text", "lang", "official_kind", "tone_analyser", "category")
 
 
@@ -78,8 +81,8 @@ def tone_results_store(posts: Sequence[Post], results: Sequence) -> None:
 
 
 def _unread(analyser_id: str, now: datetime):
-    """Posts no analyser of this version has read, and not claimed by a live re-read."""
-    return (Post.objects.exclude(tone_analyser=analyser_id)
+    """Posts of the last REREAD_DAYS no analyser of this version has read, and not claimed by a live re-read."""
+    return (Post.objects.filter(created_at__gte=now - timedelta(days=REREAD_DAYS)).exclude(tone_analyser=analyser_id)
             .filter(Q(tone_queued_at__isnull=True) | Q(tone_queued_at__lt=now - timedelta(seconds=CLAIM_SECONDS))))
 
 
@@ -90,7 +93,8 @@ def _candidates(analyser_id: str, now: datetime, limit: int) -> list[int]:
 
     chosen: list[int] = []
     unread = _unread(analyser_id, now)
-    for incident in Incident.objects.order_by("-started_at", "-pk")[:INCIDENTS_FIRST]:
+    recent = Q(ended_at__isnull=True) | Q(ended_at__gte=now - timedelta(days=REREAD_DAYS))
+    for incident in Incident.objects.filter(recent).order_by("-started_at", "-pk")[:INCIDENTS_FIRST]:
         if len(chosen) >= limit:
             break
         window = Q(created_at__gte=incident.started_at, created_at__lt=incident.window_end(now))
@@ -135,6 +139,7 @@ def reread(post_ids: Sequence[int], analyser) -> int:
     return len(posts)
 
 
-def backlog(analyser_id: str) -> int:
-    """Posts still waiting for the accurate tier (what operations watch on the ``tone`` queue)."""
-    return Post.objects.exclude(tone_analyser=analyser_id).count()
+def backlog(analyser_id: str, now: datetime) -> int:
+    """Posts of the last REREAD_DAYS still waiting for the accurate tier (what operations watch)."""
+    return Post.objects.filter(created_at__gte=now - timedelta(days=REREAD_DAYS)).exclude(
+        tone_analyser=analyser_id).count()

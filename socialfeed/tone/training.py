@@ -355,7 +355,25 @@ def word_table_logits(words_of_posts, table: dict[str, list[int]], bias: list[in
     return out
 
 
+def single_threaded_maths():
+    """A context in which numpy's and scipy's BLAS and LAPACK use one thread. A multi-threaded BLAS sums in an
+    order that depends on its thread count, which depends on the machine and even on what the process loaded
+    before (the encoder's OpenMP runtime sets OMP_NUM_THREADS): the last bits of a fit then move, and a
+    rounded weight can flip. One thread gives the same bytes everywhere."""
+    import scipy.linalg  # noqa: F401  (loaded now, so that the limit reaches its own BLAS)
+    import sklearn.linear_model  # noqa: F401
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1)
+
+
 def fit_model(prepared: Prepared, chosen: list[int]) -> dict:
+    """Fit the model on the ``chosen`` examples (see :func:`fit_model_unlimited`), with one BLAS thread."""
+    with single_threaded_maths():
+        return fit_model_unlimited(prepared, chosen)
+
+
+def fit_model_unlimited(prepared: Prepared, chosen: list[int]) -> dict:
     """Fit the model on the ``chosen`` examples of ``prepared`` (all of them for train_tone).
 
     Two stages. The first is the linear model over words, word pairs, character n-grams and lexicon sums, and
