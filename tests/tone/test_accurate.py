@@ -122,14 +122,14 @@ def test_rescore_tone_accurate_rereads_posts_mentions_and_rollups_together(make_
 @pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-def test_a_real_tone_worker_drains_the_backlog_newest_incident_first(make_brand, tmp_path):
+def test_two_real_tone_workers_drain_an_outage_backlog_and_the_rollups_follow(make_brand, tmp_path):
     """Two real ``celery worker -Q tone`` processes re-read an outage's mentions after they were stored."""
     import redis
     from celery import Celery
     from django.utils import timezone
 
     from incidents.models import Incident
-    from socialfeed.models import Mention, Post
+    from socialfeed.models import Mention, MinuteRollup, Post
     from socialfeed.tone.accurate import accurate_analyser
     from tests.celery_worker import WorkerProcess, wait_for
     from tests.polling.test_workers import _database_url, _redis_url
@@ -137,7 +137,8 @@ def test_a_real_tone_worker_drains_the_backlog_newest_incident_first(make_brand,
     brand = make_brand()
     start = timezone.now() - timedelta(hours=3)  # the re-read follows what is being stored now
     Incident.objects.create(brand=brand, title="Data down", started_at=start, ended_at=start + timedelta(hours=3))
-    texts = ["plus de réseau depuis ce matin", "still no data, ridiculous", "merci c'est revenu !", "ok"]
+    texts = ["plus de réseau depuis ce matin, c'est insupportable", "still no data, ridiculous",
+             "merci c'est revenu, super !", "ok"]
     for n in range(80):
         when = start + timedelta(minutes=n)
         post = Post.objects.create(platform="x", platform_id=str(n), created_at=when, text=f"{texts[n % 4]} #{n}",
@@ -159,7 +160,9 @@ def test_a_real_tone_worker_drains_the_backlog_newest_incident_first(make_brand,
                  limit=120)
         assert all(w.finished_tasks() > 0 for w in workers), "both workers took part"
         labels = dict(Mention.objects.values_list("post__platform_id", "sentiment_label"))
-        assert labels["0"] == "negative" and labels["2"] == "positive"
+        assert [labels[str(n)] for n in range(4)] == ["negative", "negative", "positive", "neutral"]
+        rollups = MinuteRollup.objects.filter(brand=brand)
+        assert sum(r.negative for r in rollups) == 40 and sum(r.positive for r in rollups) == 20  # in step
     finally:
         for worker in workers:
             worker.stop()
