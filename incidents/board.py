@@ -255,14 +255,11 @@ def tone_tiers(*, incident: Incident, now: dt.datetime | None = None) -> dict[st
     re-reading in the background) and how many still carry the fast tier's inline reading: the board says
     which it shows."""
     from socialfeed.models import Mention
-    from socialfeed.tone.accurate import EncoderToneAnalyser
+    from socialfeed.tone.tiers import mention_tiers
 
     now = now or timezone.now()
-    mentions = Mention.objects.filter(brand_id=incident.brand_id, created_at__gte=incident.started_at,
-                                      created_at__lt=incident.window_end(now))
-    counts = mentions.aggregate(total=Count("id"),
-                                accurate=Count("id", filter=Q(post__tone_analyser__startswith=f"{EncoderToneAnalyser.name}/")))
-    return {"total": counts["total"], "accurate": counts["accurate"], "fast": counts["total"] - counts["accurate"]}
+    return mention_tiers(Mention.objects.filter(brand_id=incident.brand_id, created_at__gte=incident.started_at,
+                                                created_at__lt=incident.window_end(now)))
 
 
 def chart_official(*, incident: Incident, now: dt.datetime | None = None) -> dict:
