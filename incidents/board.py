@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_right
-from collections import Counter
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Min
 from django.db.models.functions import TruncMinute
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -20,8 +20,8 @@ from socialfeed.aggregates import add_counts, ceil_minute, frt_quantiles, minute
 from socialfeed.models import Mention, Post
 from socialfeed.rollups import minute_of
 
-from .figures import incident_figures, official_posts
-from .models import Incident
+from .figures import communications, incident_figures, official_posts
+from .models import Incident, OffPlatformCommunication
 from .templatetags.board_format import duration_text, percent_text
 
 UTC = dt.UTC
@@ -53,18 +53,34 @@ def board_tiles(*, incident: Incident, now: dt.datetime | None = None) -> list[d
     """The headline tiles, already worded: the page only writes ``value`` and ``hint`` into place."""
     now = now or timezone.now()
     f = incident_figures(incident=incident, now=now)
+    zone = incident.brand.zone
     if f["tta_s"] is None:
         tta = _("not acknowledged — %(elapsed)s so far") % {"elapsed": duration_text(f["elapsed_s"])}
     else:
         tta = duration_text(f["tta_s"])
     first_update = duration_text(f["first_update_s"]) if f["first_update_s"] is not None else _("none yet")
     off = f["off_message_count"]
-    return [
-        {"key": "tta", "label": _("Time to acknowledge"), "value": tta, "alert": f["tta_s"] is None},
+    tiles = [
+        {"key": "tta", "label": _("Time to acknowledge"), "value": tta, "alert": f["tta_s"] is None,
+         "hint": (_("by %(via)s") % {"via": f["acknowledged_via"]}) if f["acknowledged_via"] else ""},
         {"key": "first_update", "label": _("Time to first public update"), "value": first_update,
-         "alert": f["first_update_s"] is None},
+         "alert": f["first_update_s"] is None,
+         "hint": (_("by %(via)s") % {"via": f["first_update_via"]}) if f["first_update_via"] else ""},
         {"key": "longest_silence", "label": _("Longest silence"), "value": duration_text(f["longest_silence_s"]),
-         "hint": (_("%(n)d off-message post(s)") % {"n": off}) if off else "", "alert": bool(off)},
+         "hint": (ngettext("%(n)d off-message post", "%(n)d off-message posts", off) % {"n": off}) if off else
+         _("between outage updates"), "alert": bool(off)},
+    ]
+    if f["ongoing"]:
+        # METRICS.md §5 since last update: from the last outage-related broadcast, or from started_at.
+        if f["last_update_at"] is None:
+            hint = _("no outage update yet: counted from the start")
+        else:
+            hint = _("last: %(time)s, %(via)s") % {
+                "time": f["last_update_at"].astimezone(zone).strftime("%d/%m %H:%M"), "via": f["last_update_via"]}
+        tiles.append({"key": "since_last_update", "label": _("Since last update"),
+                      "value": duration_text(f["since_last_update_s"]), "hint": hint,
+                      "alert": f["last_update_at"] is None})
+    tiles += [
         {"key": "mentions", "label": _("Mentions"), "value": str(f["mentions"]),
          "hint": _("%(n)d complaints") % {"n": f["complaints"]}},
         {"key": "reply_rate", "label": _("Reply rate"), "value": percent_text(f["reply_rate"])},
@@ -74,6 +90,7 @@ def board_tiles(*, incident: Incident, now: dt.datetime | None = None) -> list[d
         {"key": "unanswered", "label": _("Unanswered now"), "value": str(f["unanswered"]), "alert": f["unanswered"] > 0},
         {"key": "oldest_wait", "label": _("Oldest unanswered wait"), "value": duration_text(f["oldest_unanswered_wait_s"])},
     ]
+    return tiles
 
 
 def unanswered_queue(*, incident: Incident, now: dt.datetime | None = None, limit: int = QUEUE_LENGTH) -> list[dict]:
@@ -215,37 +232,47 @@ def _net(positive: int, negative: int, n: int) -> float | None:
 
 
 def chart_tone(*, incident: Incident, now: dt.datetime | None = None) -> dict:
-    """METRICS.md §6 net sentiment of customers' mentions and of the brand's official posts, per 15 minutes."""
+    """METRICS.md §6 per 15 minutes: customers' net sentiment (a line, −1 to 1) and the official posts' and
+    off-platform communications' category mix (stacked bars, counts on the right axis).
+
+    Official posts are described by their categories, never by sentiment: an apology reads as negative to any
+    sentiment model and is exactly what a brand should post.
+    """
     now = now or timezone.now()
     buckets = _frt_buckets(incident, now)
-    series = minute_series(brand_id=incident.brand_id, start=incident.started_at, end=incident.window_end(now))
+    start, end = incident.started_at, incident.window_end(now)
+    series = minute_series(brand_id=incident.brand_id, start=start, end=end)
     totals = _bucket_totals(series, buckets)
-    # Official posts' labels counted per minute by the database, then summed per bucket: a brand answering
+    # Official posts counted per minute and category by the database, then summed per bucket: a brand answering
     # hundreds of customers a minute must not make the chart read every reply.
-    per_minute = (official_posts(incident)
-                  .filter(created_at__gte=incident.started_at, created_at__lt=incident.window_end(now))
-                  .annotate(m=TruncMinute("created_at", tzinfo=UTC)).values("m")
-                  .annotate(n=Count("id"), positive=Count("id", filter=Q(sentiment_label="positive")),
-                            negative=Count("id", filter=Q(sentiment_label="negative"))).order_by())
-    official_totals = [Counter() for _bucket in buckets]
+    per_minute = (official_posts(incident).filter(created_at__gte=start, created_at__lt=end)
+                  .exclude(official_kind="")
+                  .annotate(m=TruncMinute("created_at", tzinfo=UTC)).values("m", "category")
+                  .annotate(n=Count("id")).order_by())
+    rows = [(row["m"].astimezone(UTC), row["category"] or Post.Category.OTHER, row["n"]) for row in per_minute]
+    rows += [(at, category, 1) for at, category in
+             communications(incident).filter(sent_at__gte=start, sent_at__lt=end).values_list("sent_at", "category")]
+    categories = list(Post.Category)
+    mix = {c.value: [0] * len(buckets) for c in categories}
     starts = [lo for lo, _hi in buckets]
-    for row in per_minute:
-        minute = row["m"].astimezone(UTC)
-        index = bisect_right(starts, minute) - 1
-        if 0 <= index < len(buckets) and minute < buckets[index][1]:
-            official_totals[index].update({k: row[k] for k in ("n", "positive", "negative")})
-    official_net = [_net(t["positive"], t["negative"], t["n"]) for t in official_totals]
+    for moment, category, n in rows:
+        index = bisect_right(starts, moment) - 1
+        if 0 <= index < len(buckets) and moment < buckets[index][1]:
+            mix[category][index] += n
+    datasets = [
+        {"label": _("Customers' net sentiment"), "type": "line",
+         "data": [_net(t["positive"], t["negative"], t["mentions"]) for t in totals],
+         "borderColor": PALETTE["black"], "backgroundColor": PALETTE["black"], "pointStyle": "circle",
+         "yAxisID": "y", "spanGaps": False, "order": 0},
+    ]
+    for category in categories:
+        colour, _style = CATEGORY_STYLE[category]
+        datasets.append({"label": _("Official: %(category)s") % {"category": category.label},
+                         "type": "bar", "data": mix[category.value], "backgroundColor": colour,
+                         "borderColor": colour, "yAxisID": "y1", "stack": "official", "order": 1})
     return {
-        "labels": _labels(incident, [lo for lo, _hi in buckets]),
-        "datasets": [
-            {"label": _("Customers' net sentiment"),
-             "data": [_net(t["positive"], t["negative"], t["mentions"]) for t in totals],
-             "borderColor": PALETTE["vermillion"], "backgroundColor": PALETTE["vermillion"], "pointStyle": "circle",
-             "spanGaps": False},
-            {"label": _("Official posts' net tone"), "data": official_net,
-             "borderColor": PALETTE["blue"], "backgroundColor": PALETTE["blue"], "pointStyle": "rect",
-             "borderDash": [6, 3], "spanGaps": True},
-        ],
+        "labels": _labels(incident, starts),
+        "datasets": datasets,
         "zone": incident.brand.time_zone,
     }
 
@@ -262,9 +289,42 @@ def tone_tiers(*, incident: Incident, now: dt.datetime | None = None) -> dict[st
                                                 created_at__lt=incident.window_end(now)))
 
 
+CHANNEL_STYLE = {
+    OffPlatformCommunication.Channel.SMS: "rectRounded",
+    OffPlatformCommunication.Channel.EMAIL: "rect",
+    OffPlatformCommunication.Channel.VIDEO: "triangle",
+    OffPlatformCommunication.Channel.BLOG: "rectRot",
+    OffPlatformCommunication.Channel.PRESS: "star",
+    OffPlatformCommunication.Channel.IN_APP: "circle",
+    OffPlatformCommunication.Channel.PHONE: "cross",
+    OffPlatformCommunication.Channel.OTHER: "dash",
+}
+
+
+def _off_platform_points(incident: Incident, *, lo, hi, labels, start, end) -> dict:
+    """The brand's off-platform communications (METRICS.md §1) on the official-posts chart: a point in their
+    §6 category's series, a ring marked by their channel, and off-message when promotional inside the window
+    (§5, they are broadcasts)."""
+    points, off_message = [], []
+    rings: dict[str, list] = {c.value: [] for c in OffPlatformCommunication.Channel}
+    for c in communications(incident).filter(sent_at__gte=lo, sent_at__lt=hi).order_by("sent_at", "id"):
+        index = int((minute_of(c.sent_at) - lo) / MINUTE)
+        if not 0 <= index < len(labels):
+            continue
+        point = {"x": labels[index], "y": Post.Category(c.category).label.capitalize(), "text": c.text[:140],
+                 "kind": _("%(channel)s (off-platform)") % {"channel": capfirst(c.get_channel_display())},
+                 "channel": c.channel}
+        points.append((c.category, point))
+        rings[c.channel].append(point)
+        if c.category == Post.Category.PROMOTIONAL and start <= c.sent_at < end:
+            off_message.append(point)
+    return {"points": points, "rings": rings, "off_message": off_message}
+
+
 def chart_official(*, incident: Incident, now: dt.datetime | None = None) -> dict:
-    """The brand's official posts on the per-minute timeline, one series per §6 category; promotional
-    broadcasts inside the window are flagged off-message (METRICS.md §5).
+    """The brand's official posts and off-platform communications on the per-minute timeline, one series per
+    §6 category, off-platform ones ringed by channel; promotional broadcasts inside the window are flagged
+    off-message (METRICS.md §5).
 
     Broadcasts (what the brand tells everyone) are one point each. Replies to customers are one point per
     minute and category, with their number: during a busy outage a brand answers hundreds a minute, and a
@@ -307,14 +367,25 @@ def chart_official(*, incident: Incident, now: dt.datetime | None = None) -> dic
     per_category: dict[str, list] = {c.value: [] for c in categories}
     for _moment, category, point in sorted(points, key=lambda item: item[0]):
         per_category[category].append(point)
+    off_platform = _off_platform_points(incident, lo=lo, hi=hi, labels=labels, start=start, end=end)
+    for category, point in off_platform["points"]:
+        per_category[category].append(point)
     datasets = []
     for category in categories:
         colour, style = CATEGORY_STYLE[category]
         datasets.append({"label": category.label.capitalize(), "data": per_category[category.value],
                          "borderColor": colour, "backgroundColor": colour, "pointStyle": style, "pointRadius": 7})
-    datasets.append({"label": _("Off-message (promotional during the outage)"), "data": off_message,
+    datasets.append({"label": _("Off-message (promotional during the outage)"),
+                     "data": off_message + off_platform["off_message"],
                      "borderColor": PALETTE["black"], "backgroundColor": "rgba(0,0,0,0)", "pointStyle": "crossRot",
                      "pointRadius": 14, "borderWidth": 3})
+    # One ring series per channel, always in the same order (the page updates series by position); the legend
+    # leaves out the channels with nothing to show.
+    for channel in OffPlatformCommunication.Channel:
+        datasets.append({"label": _("%(channel)s (off-platform)") % {"channel": capfirst(channel.label)},
+                         "data": off_platform["rings"][channel.value], "borderColor": PALETTE["black"],
+                         "backgroundColor": "rgba(0,0,0,0)", "pointStyle": CHANNEL_STYLE[channel],
+                         "pointRadius": 12, "borderWidth": 2, "hideWhenEmpty": True})
     return {
         "labels": labels,
         "categories": [c.label.capitalize() for c in categories],

@@ -44,11 +44,22 @@
               title: { display: true, text: canvas.dataset.axisRight } }
       };
     } else if (name === "tone") {
-      options.scales = { y: { min: -1, max: 1 } };
+      // Customers' net sentiment (line, left) against the official posts' categories (stacked bars, right).
+      options.scales = {
+        x: { stacked: true, ticks: { maxTicksLimit: 12 } },
+        y: { min: -1, max: 1, title: { display: true, text: canvas.dataset.axisLeft } },
+        y1: { position: "right", beginAtZero: true, stacked: true, grid: { drawOnChartArea: false },
+              ticks: { precision: 0 }, title: { display: true, text: canvas.dataset.axisRight } }
+      };
     } else if (name === "official") {
       options.scales = {
         x: { type: "category", labels: payload.labels, ticks: { maxTicksLimit: 12 } },
         y: { type: "category", labels: payload.categories, offset: true }
+      };
+      // Off-platform channels with nothing to show stay out of the legend.
+      options.plugins.legend.labels.filter = function (item, data) {
+        var dataset = data.datasets[item.datasetIndex];
+        return !dataset.hideWhenEmpty || dataset.data.length > 0;
       };
       options.plugins.tooltip = { callbacks: { label: function (ctx) {
         var raw = ctx.raw || {};

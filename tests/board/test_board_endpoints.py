@@ -49,12 +49,22 @@ def test_it_gives_frt_per_15_minutes_with_gaps_as_null(comms_client, outage):
     assert median[2] == pytest.approx(70.0)  # 10:40 answered after 4200 s
 
 
-def test_it_gives_net_sentiment_of_customers_and_official_posts(comms_client, outage):
+def test_it_charts_customers_net_sentiment_and_the_official_posts_categories_never_their_sentiment(
+        comms_client, outage):
+    from .conftest import official
+
+    # Any sentiment model reads an apology as negative: METRICS.md §6 describes official posts by category.
+    official(outage.brand, at(10, 14), kind="reply", category="apology", text="So sorry, we are on it")
     data = _json(comms_client, "board_chart", outage, chart="tone")
-    customers, official = (d["data"] for d in data["datasets"])
-    assert customers[0] == -1.0  # two negative mentions
-    assert customers[2] == 1.0
-    assert official[0] == 0.0  # neutral posts: net zero, not missing
+    by_label = {d["label"]: d for d in data["datasets"]}
+    customers = by_label["Customers' net sentiment"]["data"]
+    assert customers[0] == -1.0 and customers[2] == 1.0  # two negative mentions, then a positive one
+    assert by_label["Official: apology"]["data"][:3] == [2, 0, 0]  # 10:12 and 10:14, per 15 minutes
+    assert by_label["Official: promotional"]["data"][0] == 1  # the 10:05 promotion
+    assert by_label["Official: status update"]["data"][2] == 1  # 10:30
+    assert by_label["Official: workaround"]["data"][7] == 1  # the 11:50 reply
+    assert all(d["yAxisID"] == "y1" and d["type"] == "bar" for d in data["datasets"][1:])
+    assert not any("tone" in d["label"].lower() or "negative" in d["label"].lower() for d in data["datasets"])
 
 
 def test_it_flags_off_message_posts_on_the_official_timeline(comms_client, outage):

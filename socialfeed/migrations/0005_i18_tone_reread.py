@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('incidents', '0002_digest_delivery'),
-        ('socialfeed', '0003_frt_tree'),
+        ('socialfeed', '0004_i13_complete_polls_and_rejects'),
     ]
 
     operations = [
