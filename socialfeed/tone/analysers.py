@@ -1,4 +1,5 @@
-"""The tone analysers: the default bilingual linear model, and VADER as the named fallback.
+"""The tone analysers: the fast tier (the default bilingual linear model), and VADER as the named fallback; the
+accurate tier (socialfeed/tone/accurate.py) answers through the same interface.
 
 Both answer the same question (METRICS.md §6 sentiment score in [-1, 1] and its label) so that
 ``rescore_tone`` and ``evaluate_tone`` can swap them, and both say who they are ("name/version"), which is
@@ -71,8 +72,11 @@ class LinearToneAnalyser:
     Scoring is one plain-Python pass per post, the same for :meth:`analyse` and :meth:`analyse_many`, so both
     give the same result to the last bit and no post's score depends on the rest of its batch: with a few dozen
     known features per post, arithmetic on Python floats costs less than building numpy arrays for them.
-    Measured (evaluate_tone, macro-F1, this model vs VADER): airline held-out 0.747 vs 0.408, UMSAB English val
-    0.618 vs 0.608 (a lead within noise), UMSAB French val 0.654 vs 0.275, Free weak held-out 0.498 vs 0.211.
+    Beside the n-gram model, the first stage has a word table distilled from the multilingual encoder at
+    training time (training.fit_word_table): one (negative, positive) score per word, averaged over a post's
+    words; the second stage weighs it. Measured (evaluate_tone, macro-F1, this model vs VADER): airline
+    held-out 0.756 vs 0.408, UMSAB English val 0.642 vs 0.608, UMSAB French val 0.674 vs 0.275, Free weak
+    held-out 0.547 vs 0.211.
     bench/tone.py gives the posts/s (VADER's own pass over each English post is part of the figure).
     """
 
