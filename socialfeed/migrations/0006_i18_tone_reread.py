@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('incidents', '0002_digest_delivery'),
-        ('socialfeed', '0004_i13_complete_polls_and_rejects'),
+        ('socialfeed', '0005_i16_rollup_within_target'),
     ]
 
     operations = [
