@@ -72,8 +72,8 @@ def tone_reread_dispatch() -> int:
     from socialfeed.tone import reread
     from socialfeed.tone.accurate import accurate_analyser, installed
 
-    if not (reread.enabled() and installed()):
-        return 0
+    if not (reread.enabled() and installed()) or settings.CELERY_TASK_ALWAYS_EAGER:
+        return 0  # eagerly (no broker) the encoder would run inside the web process: rescore_tone does it instead
     batches = reread.claim_next(analyser_id=accurate_analyser().analyser_id, now=timezone.now())
     for post_ids in batches:
         tone_reread.delay(post_ids)

@@ -153,7 +153,7 @@ def _accurate_installed() -> bool:
 TONE_ACCURATE = env_bool("TONE_ACCURATE", _accurate_installed())
 CELERY_TASK_ROUTES = {"socialfeed.tasks.tone_reread": {"queue": "tone"},
                       "socialfeed.tasks.tone_reread_dispatch": {"queue": "tone"}}
-if TONE_ACCURATE:
+if TONE_ACCURATE and REDIS_URL:  # the embedded default has no broker, hence no tone worker: no re-read
     # Every 10 s: claim the next posts for the accurate tier a few batches ahead of the tone workers. Each
     # finished batch also tops the queue up, so this tick only restarts the re-read after a quiet spell.
     CELERY_BEAT_SCHEDULE["tone-reread-dispatch"] = {"task": "socialfeed.tasks.tone_reread_dispatch",
