@@ -15,6 +15,10 @@ import pytest
 from django.conf import settings
 
 REPO = Path(__file__).resolve().parent.parent
+# The tone encoder's vectors (train_tone's word table, the accurate tier's tests) are kept between runs outside
+# the repository, so CI's second pass and a developer's reruns embed nothing twice.
+os.environ.setdefault("HOTLINE_TONE_EMBEDDING_CACHE",
+                      str(Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "hotline" / "tone-vectors.sqlite"))
 DATA_SLICES = REPO / "tests" / "data" / "slices"
 SHARED_DATA = Path(os.environ["HOTLINE_SHARED_DATA"]) if os.environ.get("HOTLINE_SHARED_DATA") else None
 
