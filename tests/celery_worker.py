@@ -127,9 +127,10 @@ class RunKeys:
         self._apps.append(app)
         return app
 
-    def worker(self, *, name: str, env: dict[str, str], log: Path, wait_limit: float,
-               setup: str = "") -> WorkerProcess:
-        return WorkerProcess(name=name, queue=self.queue, env=self.env(env), log=log, wait_limit=wait_limit,
+    def worker(self, *, name: str, env: dict[str, str], log: Path, wait_limit: float, setup: str = "",
+               queue: str = "") -> WorkerProcess:
+        """A worker on the run's queue, or on ``queue`` (a routed queue such as "tone", under the run's prefix)."""
+        return WorkerProcess(name=name, queue=queue or self.queue, env=self.env(env), log=log, wait_limit=wait_limit,
                              python_args=("-c", self.main(setup)))
 
     def clean_up(self) -> list[bytes]:
