@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import token_views, views
 
 app_name = "incidents"
 
@@ -14,4 +14,5 @@ urlpatterns = [
     path("incidents/<int:pk>/communications/", views.board_communication, name="communication"),
     path("incidents/<int:pk>/live.json", views.board_live, name="board_live"),
     path("incidents/<int:pk>/charts/<slug:chart>.json", views.board_chart, name="board_chart"),
+    path("account/api-tokens/", token_views.api_tokens, name="api_tokens"),
 ]
