@@ -1,5 +1,4 @@
-from django.urls import path
-from drf_spectacular.views import SpectacularAPIView
+from django.urls import path, re_path
 
 from . import docs, views
 
@@ -7,7 +6,7 @@ app_name = "api"
 
 urlpatterns = [
     path("", views.index, name="index"),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("schema/", docs.SchemaView.as_view(), name="schema"),
     path("docs/", docs.api_docs, name="docs"),
     path("brands/", views.brand_list, name="brands"),
     path("brands/<slug:slug>/", views.brand_detail, name="brand"),
@@ -20,4 +19,5 @@ urlpatterns = [
     path("official-posts/", views.official_post_list, name="official_posts"),
     path("brand-weeks/", views.brand_week_list, name="brand_weeks"),
     path("league/", views.league, name="league"),
+    re_path(r"^.*$", views.not_found, name="not_found"),
 ]

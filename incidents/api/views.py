@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
 from rest_framework.decorators import api_view
 from rest_framework.request import Request
@@ -48,10 +48,6 @@ from .params import (
     PageQuery,
     read_query,
 )
-
-INCIDENT_PK = OpenApiParameter("pk", int, OpenApiParameter.PATH, description="The incident's id.")
-BRAND_SLUG = OpenApiParameter("slug", str, OpenApiParameter.PATH, description="The brand's slug.")
-
 
 # --- Who may see and do what -----------------------------------------------------------------------------------
 
@@ -139,7 +135,7 @@ def brand_list(request: Request) -> Response:
     return Response([_brand_body(b) for b in _brands_with_details(request).order_by("name", "slug")])
 
 
-@extend_schema(operation_id="brands_retrieve", parameters=[BRAND_SLUG], responses=out.BrandSerializer,
+@extend_schema(operation_id="brands_retrieve", responses=out.BrandSerializer,
                summary="One brand")
 @api_view(["GET"])
 def brand_detail(request: Request, slug: str) -> Response:
@@ -235,10 +231,8 @@ def incident_list(request: Request) -> Response:
     return Response(page_body(request, results, position))
 
 
-@extend_schema(methods=["GET"], operation_id="incidents_retrieve", parameters=[INCIDENT_PK],
-               responses=out.IncidentSerializer, summary="One incident with every figure")
-@extend_schema(methods=["PATCH"], operation_id="incidents_update", parameters=[INCIDENT_PK],
-               request=writes.IncidentUpdateBody, responses=out.IncidentSerializer,
+@extend_schema(methods=["GET"], operation_id="incidents_retrieve", responses=out.IncidentSerializer, summary="One incident with every figure")
+@extend_schema(methods=["PATCH"], operation_id="incidents_update", request=writes.IncidentUpdateBody, responses=out.IncidentSerializer,
                summary="Change an incident (comms)")
 @api_view(["GET", "PATCH"])
 def incident_detail(request: Request, pk: int) -> Response:
@@ -272,10 +266,8 @@ def _communication_entry(c: OffPlatformCommunication) -> dict:
             "category": c.category}
 
 
-@extend_schema(methods=["GET"], operation_id="incidents_timeline_list", parameters=[INCIDENT_PK],
-               responses=out.TimelineEntrySerializer(many=True), summary="The incident's timeline")
-@extend_schema(methods=["POST"], operation_id="incidents_timeline_create", parameters=[INCIDENT_PK],
-               request=writes.TimelineEntryBody, responses={201: out.TimelineEntrySerializer},
+@extend_schema(methods=["GET"], operation_id="incidents_timeline_list", responses=out.TimelineEntrySerializer(many=True), summary="The incident's timeline")
+@extend_schema(methods=["POST"], operation_id="incidents_timeline_create", request=writes.TimelineEntryBody, responses={201: out.TimelineEntrySerializer},
                summary="Add a note or a status change (comms)")
 @api_view(["GET", "POST"])
 def incident_timeline(request: Request, pk: int) -> Response:
@@ -310,10 +302,8 @@ def _communication_body(c: OffPlatformCommunication) -> dict:
             "recorded_by": c.recorded_by.get_username() if c.recorded_by else "", "recorded_at": c.recorded_at}
 
 
-@extend_schema(methods=["GET"], operation_id="incidents_communications_list", parameters=[INCIDENT_PK],
-               responses=out.CommunicationSerializer(many=True), summary="Off-platform communications")
-@extend_schema(methods=["POST"], operation_id="incidents_communications_create", parameters=[INCIDENT_PK],
-               request=writes.CommunicationBody, responses={201: out.CommunicationSerializer},
+@extend_schema(methods=["GET"], operation_id="incidents_communications_list", responses=out.CommunicationSerializer(many=True), summary="Off-platform communications")
+@extend_schema(methods=["POST"], operation_id="incidents_communications_create", request=writes.CommunicationBody, responses={201: out.CommunicationSerializer},
                summary="Record an off-platform communication (comms)")
 @api_view(["GET", "POST"])
 def incident_communications(request: Request, pk: int) -> Response:
@@ -339,7 +329,7 @@ def incident_communications(request: Request, pk: int) -> Response:
     return Response(out.CommunicationSerializer([_communication_body(c) for c in rows], many=True).data)
 
 
-@extend_schema(operation_id="incidents_unanswered_list", parameters=[INCIDENT_PK, PageQuery],
+@extend_schema(operation_id="incidents_unanswered_list", parameters=[PageQuery],
                responses=out.UnansweredPage, summary="The unanswered queue")
 @api_view(["GET"])
 def incident_unanswered(request: Request, pk: int) -> Response:
@@ -502,3 +492,10 @@ def league(request: Request) -> Response:
                       "changes": {name: row.change(name) for name in reports.COMPARABLE}} for row in rows]}
     return Response(out.LeagueSerializer(body).data)
 
+
+
+@extend_schema(exclude=True)
+@api_view(["GET", "POST", "PATCH", "PUT", "DELETE", "HEAD", "OPTIONS"])
+def not_found(request: Request) -> Response:
+    """Any other address under /api/v1/: a JSON 404 like every refusal of the API, not a web page."""
+    raise exceptions.NotFound(_("There is no such API route: see /api/v1/ for the routes."))

@@ -25,8 +25,17 @@ from .params import END_MOMENT, FIRST_DAY, FIRST_MOMENT, LAST_DAY
 _FORM_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
 
 
+class _Text(serializers.CharField):
+    """A JSON string, and only a string: 0 or true where text is expected is a mistake worth naming."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 def _text(help_text: str, *, required: bool = False, null: bool = False, choices=None) -> serializers.CharField:
-    field = serializers.CharField(required=required, allow_blank=True, allow_null=null, trim_whitespace=False,
+    field = _Text(required=required, allow_blank=True, allow_null=null, trim_whitespace=False,
                                   help_text=help_text)
     if choices is not None:
         schema = {"type": "string", "enum": [value for value, _label in choices]}
