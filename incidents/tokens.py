@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import secrets
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -40,7 +41,7 @@ def api_token_create(*, user, name: str, author=None) -> tuple[ApiToken, str]:
     if len(name) > 80:
         raise ValidationError({"name": _("A token's name is at most 80 characters.")})
     # Counted under a lock on the user's row, so two creations at once cannot both pass the limit.
-    type(user).objects.select_for_update().filter(pk=user.pk).exists()
+    get_user_model().objects.select_for_update().filter(pk=user.pk).exists()
     if ApiToken.objects.filter(user=user, revoked_at__isnull=True).count() >= MAX_ACTIVE_TOKENS:
         raise ValidationError({"name": _("You already have %(n)d active tokens: revoke one you no longer use.")
                                % {"n": MAX_ACTIVE_TOKENS}})

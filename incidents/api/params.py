@@ -43,14 +43,13 @@ class MomentField(serializers.CharField):
 
     def __init__(self, *, end: bool = False, **kwargs):
         self.end = end
-        kwargs.setdefault("max_length", MAX_TEXT)
         super().__init__(**kwargs)
 
     def to_internal_value(self, data) -> Moment:
         text = super().to_internal_value(data).strip()
         unreadable = _("%(value)r is not an ISO 8601 date or date-time (for example 2026-03-02 or "
-                       "2026-03-02T09:00:00Z).") % {"value": text}
-        if not text.isascii():
+                       "2026-03-02T09:00:00Z).") % {"value": text[:MAX_TEXT]}
+        if not text.isascii() or len(text) > MAX_TEXT:
             raise serializers.ValidationError(unreadable)
         try:
             day = parse_date(text)
