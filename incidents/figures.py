@@ -17,6 +17,7 @@ from socialfeed.aggregates import frt_quantiles, window_counts
 from socialfeed.models import Mention, Post
 
 from .models import Incident, OffPlatformCommunication
+from .targets import brand_targets
 from .templatetags.board_format import duration_text, percent_text
 
 PHASE = dt.timedelta(days=7)  # METRICS.md §5 before / after phases
@@ -122,7 +123,8 @@ def incident_figures(*, incident: Incident, now: dt.datetime | None = None) -> d
     Keys: window_start, window_end, ongoing, elapsed_s, tta_s (None: not acknowledged yet), acknowledged_via,
     first_update_s, first_update_via, longest_silence_s, since_last_update_s (ongoing incidents only, else None),
     last_update_at, last_update_via, off_message_count, mentions, answered, unanswered, reply_rate (None when
-    empty), median_frt_s, p90_frt_s, answered_within_1h (share, None when empty), complaints, net_sentiment,
+    empty), median_frt_s, p90_frt_s, answered_within_target (share answered within the brand's first-response
+    target, None when empty), first_response_target_s (that target, METRICS.md §8), complaints, net_sentiment,
     oldest_unanswered_wait_s, phases {before, during, after: {start, end, mentions, per_hour}}.
     """
     now = now or timezone.now()
@@ -177,7 +179,8 @@ def incident_figures(*, incident: Incident, now: dt.datetime | None = None) -> d
         "reply_rate": counts["answered"] / mentions if mentions else None,
         "median_frt_s": quantiles[0],
         "p90_frt_s": quantiles[1],
-        "answered_within_1h": counts["answered_within_1h"] / mentions if mentions else None,
+        "answered_within_target": counts["answered_within_target"] / mentions if mentions else None,
+        "first_response_target_s": brand_targets(incident.brand_id).first_response_target_s,
         "complaints": counts["complaints"],
         "net_sentiment": (counts["positive"] - counts["negative"]) / mentions if mentions else None,
         "oldest_unanswered_wait_s": (now - oldest).total_seconds() if oldest else None,
@@ -195,18 +198,27 @@ def phase_windows(incident: Incident, now: dt.datetime) -> dict[str, tuple[dt.da
     }
 
 
-def incident_phase_figures(*, incident: Incident, now: dt.datetime, platform: str = ""):
-    """METRICS.md §4 aggregates (silence-counted median included) of each §5 phase of one incident, as of
-    ``now``: {phase: (start, end, ResponseFigures)}. The incidents export and the API read them here; ``platform``
-    narrows the mentions to one platform, as the export's filter does."""
+def incident_phase_figures(*, incident: Incident, now: dt.datetime, platform: str = "",
+                           within_s: float | None = None, calendar=None):
+    """METRICS.md §4 aggregates (silence-counted median and business-hours figures included) of each §5 phase of
+    one incident, as of ``now``: {phase: (start, end, ResponseFigures)}. The incidents export and the API read
+    them here. T of "answered within T" is the brand's first-response target and business hours the brand's
+    (§4, §8), unless the caller, who may have them for many brands at once, passes them; ``platform`` narrows
+    the mentions to one platform, as the export's filter does."""
     from socialfeed.selectors import mention_aggregates
 
+    from .business_hours import calendar_for
+    from .targets import first_response_target_s
+
+    within_s = first_response_target_s(incident.brand_id) if within_s is None else within_s
+    calendar = calendar_for(incident.brand) if calendar is None else calendar
     out = {}
     for phase, (start, end) in phase_windows(incident, now).items():
         mentions = Mention.objects.filter(brand_id=incident.brand_id, created_at__gte=start, created_at__lt=end)
         if platform:
             mentions = mentions.filter(post__platform=platform)
-        out[phase] = (start, end, mention_aggregates(mentions_qs=mentions, as_of=now))
+        out[phase] = (start, end, mention_aggregates(mentions_qs=mentions, as_of=now, within_s=within_s,
+                                                     calendar=calendar))
     return out
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from incidents import reports
 from incidents.models import Incident, OffPlatformCommunication
 from socialfeed.models import Mention, Post
 
@@ -25,11 +26,32 @@ class OfficialAccountSerializer(serializers.Serializer):
 
 
 class TargetsSerializer(serializers.Serializer):
-    """The brand's METRICS.md §8 targets, in seconds."""
+    """The brand's METRICS.md §8 targets (incidents/targets.py), durations in seconds."""
 
     first_response_target_s = serializers.FloatField(
         help_text="T of METRICS.md §4 'answered within T' and §8 breaches (default 3600).")
+    update_cadence_s = serializers.FloatField(help_text="Longest an ongoing incident should go without an "
+                                                        "outage-related broadcast (default 3600).")
+    acknowledgement_target_s = serializers.FloatField(help_text="Time to acknowledge before an alert "
+                                                                "(default 1800).")
+    spike_threshold = serializers.FloatField(help_text="METRICS.md §7 spike ratio that raises an alert (default 5).")
+    unanswered_breach_count = serializers.IntegerField(help_text="Unanswered breaches in an incident before an "
+                                                                 "alert.")
     is_default = serializers.BooleanField(help_text="True while the brand has not set targets of its own.")
+
+
+class OpeningSerializer(serializers.Serializer):
+    weekday = serializers.IntegerField(min_value=0, max_value=6, help_text="0 Monday … 6 Sunday.")
+    opens = serializers.CharField(help_text="HH:MM on the brand's clocks.")
+    closes = serializers.CharField(help_text="HH:MM on the brand's clocks (24:00 is midnight at the end).")
+
+
+class BusinessHoursSerializer(serializers.Serializer):
+    """The brand's business hours (METRICS.md §4 business-hours FRT); none: open all the time."""
+
+    always_open = serializers.BooleanField()
+    weekly = OpeningSerializer(many=True)
+    holidays = serializers.ListField(child=serializers.DateField(), help_text="Days closed, in the brand's zone.")
 
 
 class BrandSerializer(serializers.Serializer):
@@ -41,6 +63,7 @@ class BrandSerializer(serializers.Serializer):
     tracking_terms = serializers.ListField(child=serializers.CharField(),
                                            help_text="Keywords, #hashtags and $cashtags (METRICS.md §2 c).")
     targets = TargetsSerializer()
+    business_hours = BusinessHoursSerializer()
 
 
 # --- Incidents -----------------------------------------------------------------------------------------------
@@ -54,13 +77,19 @@ class PhaseSerializer(serializers.Serializer):
     per_hour = serializers.FloatField(allow_null=True, help_text="Mentions per hour (METRICS.md §7 volume).")
     answered = serializers.IntegerField()
     reply_rate = serializers.FloatField(allow_null=True)
-    answered_within_1h = serializers.FloatField(allow_null=True)
+    answered_within_target = serializers.FloatField(allow_null=True, help_text=(
+        "Share of mentions answered within the brand's first-response target (METRICS.md §4)."))
     median_frt_s = _seconds("Median first response time of the answered mentions (METRICS.md §4).")
     p90_frt_s = _seconds("p90 first response time of the answered mentions (METRICS.md §4).")
     km_median_s = _seconds("Median time to reply, silence included (Kaplan–Meier, METRICS.md §4); null when "
                            "not reached or the set is empty.")
     km_not_reached_over_s = _seconds("When the silence-counted median is not reached: the longest time "
                                      "observed ('not reached (over …)').")
+    business_median_frt_s = _seconds("Median business-hours FRT (METRICS.md §4): the part of each wait inside "
+                                     "the brand's business hours.")
+    business_p90_frt_s = _seconds("p90 business-hours FRT.")
+    business_answered_within_target = serializers.FloatField(allow_null=True, help_text=(
+        "Share answered within the target counted in business hours."))
 
 
 class PhasesSerializer(serializers.Serializer):
@@ -93,7 +122,13 @@ class IncidentFiguresSerializer(serializers.Serializer):
     reply_rate = serializers.FloatField(allow_null=True)
     median_frt_s = _seconds("Median FRT over the window's answered mentions.")
     p90_frt_s = _seconds("p90 FRT over the window's answered mentions.")
-    answered_within_1h = serializers.FloatField(allow_null=True)
+    answered_within_target = serializers.FloatField(allow_null=True)
+    first_response_target_s = serializers.FloatField(help_text="T of 'answered within T' for this brand.")
+    business_median_frt_s = _seconds("Median business-hours FRT (METRICS.md §4): the part of each wait inside "
+                                     "the brand's business hours.")
+    business_p90_frt_s = _seconds("p90 business-hours FRT.")
+    business_answered_within_target = serializers.FloatField(allow_null=True, help_text=(
+        "Share answered within the target counted in business hours."))
     km_median_s = _seconds("Median time to reply, silence included; null when not reached or empty.")
     km_not_reached_over_s = _seconds("When not reached: the longest time observed.")
     complaints = serializers.IntegerField()
@@ -231,28 +266,26 @@ class BrandWeekSerializer(serializers.Serializer):
     answered = serializers.IntegerField()
     unanswered = serializers.IntegerField()
     reply_rate = serializers.FloatField(allow_null=True)
-    answered_within_1h = serializers.FloatField(allow_null=True)
+    answered_within_target = serializers.FloatField(allow_null=True)
+    first_response_target_s = serializers.FloatField(source="target_s", help_text="T of 'answered within T'.")
     median_frt_s = _seconds("Median FRT of the week's answered mentions.")
     p90_frt_s = _seconds("p90 FRT of the week's answered mentions.")
     km_median_s = _seconds("Median time to reply, silence included; null when not reached or empty.")
     km_not_reached_over_s = _seconds("When not reached: the longest time observed.")
+    business_median_frt_s = _seconds("Median business-hours FRT (METRICS.md §4): the part of each wait inside "
+                                     "the brand's business hours.")
+    business_p90_frt_s = _seconds("p90 business-hours FRT.")
+    business_answered_within_target = serializers.FloatField(allow_null=True, help_text=(
+        "Share answered within the target counted in business hours."))
     complaints = serializers.IntegerField()
     net_sentiment = serializers.FloatField(allow_null=True)
     incidents = serializers.ListField(child=serializers.IntegerField(),
                                       help_text="Ids of the incidents whose window overlaps the week.")
 
 
-class ChangesSerializer(serializers.Serializer):
-    """This week's figure minus the week before's; null when either has no value."""
-
-    mentions = serializers.FloatField(allow_null=True)
-    reply_rate = serializers.FloatField(allow_null=True)
-    answered_within_1h = serializers.FloatField(allow_null=True)
-    median_frt_s = serializers.FloatField(allow_null=True)
-    p90_frt_s = serializers.FloatField(allow_null=True)
-    km_median_s = serializers.FloatField(allow_null=True)
-    complaints = serializers.FloatField(allow_null=True)
-    net_sentiment = serializers.FloatField(allow_null=True)
+ChangesSerializer = type("ChangesSerializer", (serializers.Serializer,), {
+    "__doc__": "This week's figure minus the week before's; null when either has no value.",
+    **{name: serializers.FloatField(allow_null=True) for name in reports.COMPARABLE}})
 
 
 class LeagueRowSerializer(serializers.Serializer):

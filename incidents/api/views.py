@@ -22,6 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from incidents import board, exports, figures, reports
+from incidents.business_hours import calendars_by_brand, minute_text
 from incidents.models import AuditEntry, Brand, Incident, IncidentEvent, OffPlatformCommunication
 from incidents.roles import brands_visible_to, can_export, can_manage_incidents
 from incidents.services import (
@@ -31,7 +32,7 @@ from incidents.services import (
     incident_set_status,
     incident_update,
 )
-from socialfeed.selectors import ANSWERED_WITHIN_DEFAULT_S
+from incidents.targets import targets_by_brand
 from socialfeed.tone.categories import OUTAGE_RELATED
 
 from . import serializers as out
@@ -111,16 +112,28 @@ def index(request: Request) -> Response:
 
 # --- Brands ----------------------------------------------------------------------------------------------------
 
-def _targets(brand: Brand) -> dict:
-    """METRICS.md §8 targets of a brand as the figures use them: today the first-response target T of §4
-    'answered within T', 1 hour for every brand."""
-    return {"first_response_target_s": ANSWERED_WITHIN_DEFAULT_S, "is_default": True}
-
-
-def _brand_body(brand: Brand) -> dict:
-    return {"slug": brand.slug, "name": brand.name, "time_zone": brand.time_zone, "languages": brand.languages,
+def _brand_bodies(brands: list[Brand]) -> list[dict]:
+    """Brands with their METRICS.md §8 targets and §4 business hours, read where the pages read them
+    (incidents.targets, incidents.business_hours), two queries each for all the brands."""
+    targets = targets_by_brand(brands)
+    calendars = calendars_by_brand(brands)
+    bodies = []
+    for brand in brands:
+        t, calendar = targets[brand.pk], calendars[brand.pk]
+        bodies.append({
+            "slug": brand.slug, "name": brand.name, "time_zone": brand.time_zone, "languages": brand.languages,
             "official_accounts": [{"platform": a.platform, "handle": a.handle} for a in brand.official_accounts.all()],
-            "tracking_terms": [str(t) for t in brand.tracking_terms.all()], "targets": _targets(brand)}
+            "tracking_terms": [str(term) for term in brand.tracking_terms.all()],
+            "targets": {"first_response_target_s": t.first_response_target_s, "update_cadence_s": t.update_cadence_s,
+                        "acknowledgement_target_s": t.acknowledgement_target_s,
+                        "spike_threshold": t.spike_threshold, "unanswered_breach_count": t.unanswered_breach_count,
+                        "is_default": t.is_default},
+            "business_hours": {"always_open": calendar.always_open, "holidays": sorted(calendar.holidays),
+                               "weekly": [{"weekday": day, "opens": minute_text(opens), "closes": minute_text(closes)}
+                                          for day in sorted(calendar.ranges)
+                                          for opens, closes in calendar.ranges[day]]},
+        })
+    return bodies
 
 
 def _brands_with_details(request: Request):
@@ -132,7 +145,8 @@ def _brands_with_details(request: Request):
 def brand_list(request: Request) -> Response:
     """The brands of your teams, with their official accounts, tracking terms and targets."""
     read_query(NoQuery, request)
-    return Response([_brand_body(b) for b in _brands_with_details(request).order_by("name", "slug")])
+    return Response(out.BrandSerializer(_brand_bodies(list(_brands_with_details(request).order_by("name", "slug"))),
+                                        many=True).data)
 
 
 @extend_schema(operation_id="brands_retrieve", responses=out.BrandSerializer,
@@ -143,18 +157,21 @@ def brand_detail(request: Request, slug: str) -> Response:
     brand = _brands_with_details(request).filter(slug=slug).first()
     if brand is None:
         raise exceptions.NotFound(_("There is no brand %(slug)r among your brands.") % {"slug": slug})
-    return Response(_brand_body(brand))
+    return Response(out.BrandSerializer(_brand_bodies([brand])[0]).data)
 
 
 # --- Incidents -------------------------------------------------------------------------------------------------
+
+BUSINESS = ("business_median_frt_s", "business_p90_frt_s", "business_answered_within_target")  # METRICS.md §4
+
 
 def _phase_body(start: dt.datetime, end: dt.datetime, agg) -> dict:
     hours = (end - start).total_seconds() / 3600
     return {"start": start, "end": end, "mentions": agg.mentions,
             "per_hour": agg.mentions / hours if hours > 0 else None, "answered": agg.answered,
-            "reply_rate": agg.reply_rate, "answered_within_1h": agg.answered_within_1h,
+            "reply_rate": agg.reply_rate, "answered_within_target": agg.answered_within_target,
             "median_frt_s": agg.median_frt_s, "p90_frt_s": agg.p90_frt_s, "km_median_s": agg.km_median_s,
-            "km_not_reached_over_s": agg.km_not_reached_over_s}
+            "km_not_reached_over_s": agg.km_not_reached_over_s, **{name: getattr(agg, name) for name in BUSINESS}}
 
 
 def incident_figures_body(incident: Incident, *, now: dt.datetime) -> dict:
@@ -167,11 +184,13 @@ def incident_figures_body(incident: Incident, *, now: dt.datetime) -> dict:
     keys = ("window_start", "window_end", "ongoing", "elapsed_s", "tta_s", "acknowledged_via", "first_update_s",
             "first_update_via", "longest_silence_s", "since_last_update_s", "last_update_at", "last_update_via",
             "off_message_count", "mentions", "answered", "unanswered", "reply_rate", "median_frt_s", "p90_frt_s",
-            "answered_within_1h", "complaints", "net_sentiment", "oldest_unanswered_wait_s")
+            "answered_within_target", "first_response_target_s", "complaints", "net_sentiment",
+            "oldest_unanswered_wait_s")
     body = {key: f[key] for key in keys}
-    body.update(as_of=now, acknowledged=f["tta_s"] is not None, phases=phases,
-                km_median_s=phases["during"]["km_median_s"],
-                km_not_reached_over_s=phases["during"]["km_not_reached_over_s"])
+    # The silence-counted median and the business-hours figures of the window are the "during" phase's.
+    during = phases["during"]
+    body.update(as_of=now, acknowledged=f["tta_s"] is not None, phases=phases, km_median_s=during["km_median_s"],
+                km_not_reached_over_s=during["km_not_reached_over_s"], **{name: during[name] for name in BUSINESS})
     return body
 
 
@@ -430,7 +449,8 @@ def brand_week_body(bw: reports.BrandWeek) -> dict:
     return {"brand": bw.brand, "week": bw.week, "zone": bw.zone, "week_start_local": bw.start_local.isoformat(),
             "week_end_local": bw.end_local.isoformat(), "as_of": bw.as_of, "so_far": bw.so_far,
             "mentions": bw.mentions, "answered": bw.answered, "unanswered": bw.unanswered,
-            "reply_rate": bw.reply_rate, "answered_within_1h": bw.answered_within_1h,
+            "reply_rate": bw.reply_rate, "answered_within_target": bw.answered_within_target,
+            "target_s": bw.target_s, **{name: getattr(bw, name) for name in BUSINESS},
             "median_frt_s": bw.median_frt_s, "p90_frt_s": bw.p90_frt_s, "km_median_s": bw.km_median_s,
             "km_not_reached_over_s": bw.km_not_reached_over_s, "complaints": bw.complaints,
             "net_sentiment": bw.net_sentiment, "incidents": [i.incident.pk for i in bw.incidents]}
