@@ -99,7 +99,8 @@ def _audit_write(request: Request, *, target: str, status_code: int) -> None:
 
 # --- Index -----------------------------------------------------------------------------------------------------
 
-@extend_schema(operation_id="index", responses=out.IndexSerializer, summary="Where everything is")
+@extend_schema(operation_id="index", responses=out.IndexSerializer, summary="Where everything is",
+               tags=["index"])
 @api_view(["GET"])
 def index(request: Request) -> Response:
     read_query(NoQuery, request)  # takes no parameter
@@ -214,8 +215,13 @@ def _incident_response(request: Request, incident: Incident, *, status_code: int
 
 
 @extend_schema(methods=["GET"], operation_id="incidents_list", parameters=[IncidentQuery],
+               description="Your brands' incidents, newest first, each with every METRICS.md §5 figure and the §4 "
+                           "aggregates of its window and phases, as of now (keyset pages).",
                responses=out.IncidentPage, summary="Incidents, newest first")
 @extend_schema(methods=["POST"], operation_id="incidents_create", request=writes.IncidentCreateBody,
+               description="Declare an incident with its outage window, with the checks and messages of the "
+                           "incident form (a start in the future, an end before the start… are refused naming "
+                           "the field). Only comms.",
                responses={201: out.IncidentSerializer}, summary="Declare an incident (comms)")
 @api_view(["GET", "POST"])
 def incident_list(request: Request) -> Response:
@@ -250,8 +256,12 @@ def incident_list(request: Request) -> Response:
     return Response(page_body(request, results, position))
 
 
-@extend_schema(methods=["GET"], operation_id="incidents_retrieve", responses=out.IncidentSerializer, summary="One incident with every figure")
-@extend_schema(methods=["PATCH"], operation_id="incidents_update", request=writes.IncidentUpdateBody, responses=out.IncidentSerializer,
+@extend_schema(methods=["GET"], operation_id="incidents_retrieve",
+               description="The incident, its outage window, status and every METRICS.md §5 figure, as of now.", responses=out.IncidentSerializer, summary="One incident with every figure")
+@extend_schema(methods=["PATCH"], operation_id="incidents_update",
+               description="Change some of the incident's fields (the others keep their value) with the incident "
+                           "form's checks; a status move goes on its timeline, and resolving ends the window now "
+                           "unless it has an end (METRICS.md §5). Only comms.", request=writes.IncidentUpdateBody, responses=out.IncidentSerializer,
                summary="Change an incident (comms)")
 @api_view(["GET", "PATCH"])
 def incident_detail(request: Request, pk: int) -> Response:
@@ -285,8 +295,12 @@ def _communication_entry(c: OffPlatformCommunication) -> dict:
             "category": c.category}
 
 
-@extend_schema(methods=["GET"], operation_id="incidents_timeline_list", responses=out.TimelineEntrySerializer(many=True), summary="The incident's timeline")
-@extend_schema(methods=["POST"], operation_id="incidents_timeline_create", request=writes.TimelineEntryBody, responses={201: out.TimelineEntrySerializer},
+@extend_schema(methods=["GET"], operation_id="incidents_timeline_list",
+               description="Notes, status changes and the off-platform communications recorded on the incident, "
+                           "in the order they happened.", responses=out.TimelineEntrySerializer(many=True), summary="The incident's timeline")
+@extend_schema(methods=["POST"], operation_id="incidents_timeline_create",
+               description="A note and/or a status move at the time it really happened (default now, never in "
+                           "the future), as on the board. Only comms.", request=writes.TimelineEntryBody, responses={201: out.TimelineEntrySerializer},
                summary="Add a note or a status change (comms)")
 @api_view(["GET", "POST"])
 def incident_timeline(request: Request, pk: int) -> Response:
@@ -321,8 +335,12 @@ def _communication_body(c: OffPlatformCommunication) -> dict:
             "recorded_by": c.recorded_by.get_username() if c.recorded_by else "", "recorded_at": c.recorded_at}
 
 
-@extend_schema(methods=["GET"], operation_id="incidents_communications_list", responses=out.CommunicationSerializer(many=True), summary="Off-platform communications")
-@extend_schema(methods=["POST"], operation_id="incidents_communications_create", request=writes.CommunicationBody, responses={201: out.CommunicationSerializer},
+@extend_schema(methods=["GET"], operation_id="incidents_communications_list",
+               description="The off-platform communications (SMS, e-mail, video…, METRICS.md §1) recorded on the "
+                           "incident.", responses=out.CommunicationSerializer(many=True), summary="Off-platform communications")
+@extend_schema(methods=["POST"], operation_id="incidents_communications_create",
+               description="Record one with the time it was really sent, as the board's form does; without a "
+                           "category the category rules read the text. Only comms.", request=writes.CommunicationBody, responses={201: out.CommunicationSerializer},
                summary="Record an off-platform communication (comms)")
 @api_view(["GET", "POST"])
 def incident_communications(request: Request, pk: int) -> Response:
