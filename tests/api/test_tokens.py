@@ -111,3 +111,10 @@ def test_the_command_creates_a_working_token_and_revokes_it(world):
         call_command("api_token", "create", "--user", "nobody")
     with pytest.raises(CommandError, match="no active token"):
         call_command("api_token", "revoke", "--user", "a-analyst")
+
+
+def test_the_tokens_page_reads_in_french(client, world):
+    client.force_login(world.users_a["manager"])
+    page = client.get(reverse("incidents:api_tokens"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Jetons d’API" in page and "Créer le jeton" in page and "Vous n’avez pas encore de jeton." in page
+    assert "Create token" not in page
