@@ -43,3 +43,13 @@ def test_it_counts_in_redis_when_redis_is_configured(world, api_as, settings):
     token = ApiToken.objects.get(user=world.users_a["analyst"])
     keys = [k for k in rate_limit_keys(settings) if f"rate:token:{token.pk}:".encode() in k]
     assert keys, "the count must be in Redis, where every web process sees it"
+
+
+def test_a_dead_cache_lets_calls_through_instead_of_refusing_them(world, api_as, settings, caplog):
+    # A Redis that refuses connections (nothing listens on port 1): the API answers, the limit is not counted.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:1/0"}}
+    settings.API_RATE_LIMIT_PER_MINUTE = 1
+    api = api_as(world.users_a["analyst"])
+    assert [api.get("/api/v1/brands/").status_code for _ in range(3)] == [200, 200, 200]
+    assert "API rate limit not counted" in caplog.text
