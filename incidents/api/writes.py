@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 
 from incidents.forms import CommunicationForm, IncidentEventForm, IncidentForm
 from incidents.models import Brand, Incident, OffPlatformCommunication
@@ -105,6 +105,12 @@ class CommunicationBody(_Body):
 
 
 def read_body(serializer_class: type[serializers.Serializer], request) -> dict:
+    """The JSON body, its types checked. Any other body (a form, multipart) is a 415: read as an empty body it
+    would be refused with "This field is required", which says nothing of the real mistake."""
+    media_type = (request.content_type or "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise exceptions.UnsupportedMediaType(media_type or _("(none)"),
+                                              detail=_("Send the body as JSON (Content-Type: application/json)."))
     body = serializer_class(data=request.data)
     body.is_valid(raise_exception=True)
     return dict(body.validated_data)

@@ -147,3 +147,11 @@ def test_the_first_page_of_a_bulk_list_is_audited_as_an_export(world, api_as):
     entries = AuditEntry.objects.filter(action="export", target="api:mentions")
     assert entries.count() == 1  # one list, one entry, however many pages a script reads
     assert entries.get().details["platform"] == "x" and entries.get().user == world.users_a["analyst"]
+
+
+def test_a_form_or_multipart_body_is_a_415_not_an_empty_one(world, comms_api, client):
+    path = f"/api/v1/incidents/{world.incident_a.pk}/timeline/"
+    multipart = comms_api.client.post(path, {"text": "hello"}, HTTP_AUTHORIZATION=comms_api.auth)
+    assert multipart.status_code == 415
+    assert multipart.json()["message"] == "Send the body as JSON (Content-Type: application/json)."
+    assert not world.incident_a.events.exists()
