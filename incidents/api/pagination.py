@@ -63,6 +63,8 @@ def keyset_page(queryset: QuerySet, *, after: Position | None, limit: int, field
         return rows, None
     rows = rows[:limit]
     last = rows[-1]
+    if isinstance(last, dict):  # a .values() query: the rows are dicts holding ``field`` and "id"
+        return rows, Position(at=last[field], pk=last["id"])
     return rows, Position(at=getattr(last, field), pk=last.pk)
 
 
