@@ -98,15 +98,17 @@ def board_tiles(*, incident: Incident, now: dt.datetime | None = None) -> list[d
     return tiles
 
 
+def unanswered_mentions(*, incident: Incident, now: dt.datetime):
+    """The incident window's unanswered mentions (METRICS.md §3 unanswered): the board's queue and the API's."""
+    return Mention.objects.filter(brand_id=incident.brand_id, answered=False, created_at__gte=incident.started_at,
+                                  created_at__lt=incident.window_end(now)).select_related("post")
+
+
 def unanswered_queue(*, incident: Incident, now: dt.datetime | None = None, limit: int = QUEUE_LENGTH) -> list[dict]:
     """The window's unanswered mentions, oldest first (METRICS.md §3 unanswered), as the queue shows them."""
     now = now or timezone.now()
     zone = incident.brand.zone
-    rows = (
-        Mention.objects.filter(brand_id=incident.brand_id, answered=False, created_at__gte=incident.started_at,
-                               created_at__lt=incident.window_end(now))
-        .select_related("post").order_by("created_at", "id")[:limit]
-    )
+    rows = unanswered_mentions(incident=incident, now=now).order_by("created_at", "id")[:limit]
     return [{
         "id": m.id,
         "author": m.post.author_handle,

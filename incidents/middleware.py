@@ -3,7 +3,7 @@ and style is a file under static/), ``Cache-Control: no-store`` on whatever a si
 NUL characters in a query or form."""
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 
 CSP = "; ".join(
@@ -71,14 +71,18 @@ class RejectNulCharactersMiddleware:
                                                                  "multipart/form-data"):
             for key, values in request.POST.lists():
                 if "\x00" in key or any("\x00" in v for v in values):
-                    return _nul_refused(key)
+                    return _nul_refused(request, key)
         for key, values in request.GET.lists():
             if "\x00" in key or any("\x00" in v for v in values):
-                return _nul_refused(key)
+                return _nul_refused(request, key)
         return self.get_response(request)
 
 
-def _nul_refused(field: str = "") -> HttpResponse:
+def _nul_refused(request: HttpRequest, field: str = "") -> HttpResponse:
     where = f' in "{field[:40]}"' if field else " in the address"
-    return HttpResponseBadRequest(f"Refused: a NUL character{where} is not valid input.",
-                                  content_type="text/plain; charset=utf-8")
+    message = f"Refused: a NUL character{where} is not valid input."
+    if request.path.startswith("/api/"):
+        # The API answers every refusal as JSON naming the field (incidents/api/errors.py).
+        name = field[:40].replace("\x00", "")
+        return JsonResponse({"message": message, "errors": {name: [message]} if name else {}}, status=400)
+    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")

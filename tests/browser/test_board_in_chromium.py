@@ -144,6 +144,8 @@ def test_a_comms_user_records_an_sms_from_the_keyboard_and_the_board_counts_it(b
     page.wait_for_function(
         "() => document.querySelector('[data-tile=\"since_last_update\"] .tile-hint').textContent.includes('SMS')",
         timeout=20000)
+    # The tiles come with the page, the charts a moment later from their own endpoints: wait for the chart.
+    page.wait_for_function("() => Chart.getChart(document.getElementById('chart-official'))", timeout=20000)
     legend = page.evaluate("() => Chart.getChart(document.getElementById('chart-official'))"
                            ".legend.legendItems.map(item => item.text)")
     assert "SMS (off-platform)" in legend and "Video (off-platform)" not in legend
