@@ -13,4 +13,7 @@ urlpatterns = [
     path("incidents/<int:pk>/events/", views.board_event, name="event"),
     path("incidents/<int:pk>/live.json", views.board_live, name="board_live"),
     path("incidents/<int:pk>/charts/<slug:chart>.json", views.board_chart, name="board_chart"),
+    path("incidents/<int:pk>/queue.json", views.board_queue, name="board_queue"),
+    path("incidents/<int:pk>/bucket.json", views.board_bucket, name="board_bucket"),
+    path("incidents/<int:pk>/queue/", views.queue_action, name="queue_action"),
 ]
