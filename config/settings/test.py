@@ -11,6 +11,9 @@ STORAGES = {
 }
 AXES_ENABLED = True
 BOARD_SHARED_SECONDS = 0  # tests read the board right after storing posts; one test turns sharing on
+# Browser tests' live server answers each request on a thread of its own: persistent connections would outlive
+# those threads and keep the test database busy when pytest drops it.
+DATABASES["default"]["CONN_MAX_AGE"] = 0
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": ""}  # in-memory for speed
 if REDIS_URL:
