@@ -114,6 +114,14 @@ PLAIN = {
                   count(*) FILTER (WHERE p.sentiment_label = 'negative'), count(*)
                FROM socialfeed_post p JOIN socialfeed_mention m ON m.post_id = p.id
                WHERE m.brand_id = %(brand)s AND p.created_at >= %(start)s AND p.created_at < %(end)s GROUP BY 1""",
+    "within": """SELECT floor(extract(epoch FROM p.created_at) / 900),
+                  count(*) FILTER (WHERE m.answered AND m.frt_seconds <= 3600), count(*)
+               FROM socialfeed_post p JOIN socialfeed_mention m ON m.post_id = p.id
+               WHERE m.brand_id = %(brand)s AND p.created_at >= %(start)s AND p.created_at < %(end)s GROUP BY 1""",
+    "queue": """SELECT count(*) OVER (), m.id, p.author_handle, p.text FROM socialfeed_post p
+               JOIN socialfeed_mention m ON m.post_id = p.id
+               WHERE m.brand_id = %(brand)s AND NOT m.answered AND p.created_at >= %(start)s AND p.created_at < %(end)s
+               ORDER BY m.created_at, m.id LIMIT 26""",
     "official": """SELECT date_trunc('minute', p.created_at), p.category, count(*) FROM socialfeed_post p
                WHERE p.official_brand_id = %(brand)s AND p.created_at >= %(start)s - interval '2 hours'
                  AND p.created_at < %(end)s + interval '2 hours' GROUP BY 1, 2""",
@@ -162,8 +170,9 @@ def main() -> None:
         print(f"seeding {size:,} mentions…")
         incident = _seed(size)
         params = {"brand": incident.brand_id, "start": incident.started_at, "end": incident.ended_at}
-        urls = {"live": reverse("incidents:board_live", kwargs={"pk": incident.pk})}
-        for chart in ("volume", "frt", "tone", "official"):
+        urls = {"live": reverse("incidents:board_live", kwargs={"pk": incident.pk}),
+                "queue": reverse("incidents:board_queue", kwargs={"pk": incident.pk})}
+        for chart in ("volume", "frt", "within", "tone", "official"):
             urls[chart] = reverse("incidents:board_chart", kwargs={"pk": incident.pk, "chart": chart})
 
         def plain(sql, params=params):

@@ -179,8 +179,7 @@ def board_axis(*, incident: Incident, now: dt.datetime | None = None) -> dict:
     """The axis as the page sets it on every chart: the same min, max, bucket and ticks for all of them."""
     axis = time_axis(incident=incident, now=now)
     return {"min": _ms(axis.start), "max": _ms(axis.end), "step": _ms(EPOCH + axis.step), "n": axis.n,
-            "bucket": bucket_text(axis.step), "zone": incident.brand.time_zone, "ticks": _ticks(axis),
-            "now": _ms(axis.now)}
+            "bucket": bucket_text(axis.step), "zone": incident.brand.time_zone, "ticks": _ticks(axis)}
 
 
 # --- What every chart marks: window, phases, status changes, official communications ---------------------
@@ -255,8 +254,9 @@ def board_marks(*, incident: Incident, now: dt.datetime | None = None) -> dict:
         "silences": _silences(communications, axis, update_cadence_s(incident.brand)),
         "cadence": duration_text(update_cadence_s(incident.brand)),
         # The last stretch of a target: mentions there can still be answered in time (METRICS.md §8).
-        "pending": {"from": _ms(max(axis.window_start, now - dt.timedelta(seconds=target_s))), "to": _ms(now)}
-        if incident.ended_at is None else None,
+        # Whole minutes, so that the marks change once a minute, not at every refresh.
+        "pending": {"from": _ms(minute_of(max(axis.window_start, now - dt.timedelta(seconds=target_s)))),
+                    "to": _ms(minute_of(now))} if incident.ended_at is None else None,
     }
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable
 
 from django.conf import settings
@@ -38,6 +39,7 @@ logger = logging.getLogger(__name__)
 SNAPSHOT_SECONDS = 180  # how long a version stays patchable: three missed minutes of refreshes
 _MISSING = object()
 ROW_KEYS = ("id", "key")
+_VERSION = re.compile(r"^[0-9a-f]{16}$")
 
 
 def _dumps(value) -> str:
@@ -197,7 +199,7 @@ def live_response(request: HttpRequest, key: str, build: Callable[[], dict]) -> 
         response = HttpResponse(status=304)
     else:
         body = {"version": version, "full": entry["payload"]}
-        base = _cache_get(_snapshot_key(key, since)) if since and len(since) <= 40 else None
+        base = _cache_get(_snapshot_key(key, since)) if _VERSION.match(since) else None
         if base is not None:
             patch = patch_between(base, entry["payload"])
             if len(_dumps(patch)) < entry["size"]:

@@ -245,7 +245,7 @@ def test_the_long_outage_board_shares_one_axis_marks_the_window_and_works_its_qu
     if os.environ.get("HOTLINE_SCREENSHOTS"):
         page.goto(f"{base}/incidents/{incident.pk}/")
         page.wait_for_function("() => document.getElementById('board').dataset.refreshedAt", timeout=30000)
-        page.screenshot(path=str(Path(os.environ["HOTLINE_SCREENSHOTS"]) / "board-1440.png"), full_page=True)
+        page.screenshot(path=str(Path(os.environ["HOTLINE_SCREENSHOTS"]) / "board-1440.jpg"), full_page=True, type="jpeg", quality=80)
     assert problems == []
 
 
@@ -263,7 +263,9 @@ def test_no_page_scrolls_sideways_at_390_px_and_the_board_prints_on_one_page(dem
     for width in page.eval_on_selector_all("canvas[data-chart]", "cs => cs.map(c => c.getBoundingClientRect().right)"):
         assert width <= 390
     if os.environ.get("HOTLINE_SCREENSHOTS"):
-        page.screenshot(path=str(Path(os.environ["HOTLINE_SCREENSHOTS"]) / "board-390.png"), full_page=True)
+        # The top of the board (tiles and charts); the queue's cards go on below.
+        page.screenshot(path=str(Path(os.environ["HOTLINE_SCREENSHOTS"]) / "board-390.jpg"), full_page=True, type="jpeg", quality=80,
+                        clip={"x": 0, "y": 0, "width": 390, "height": 2400})
 
     brand = incident.brand
     pages = [reverse("incidents:home"), reverse("incidents:new"), reverse("incidents:edit", args=[incident.pk]),
