@@ -2,10 +2,21 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from .models import AuditEntry, Brand, DigestSubscription, Incident, IncidentEvent, OfficialAccount, Team, TrackingTerm
+from .models import (
+    AuditEntry,
+    Brand,
+    DigestSubscription,
+    Incident,
+    IncidentEvent,
+    OfficialAccount,
+    OffPlatformCommunication,
+    Team,
+    TrackingTerm,
+)
 from .roles import brands_visible_to
 
 
@@ -118,6 +129,35 @@ class IncidentAdmin(BrandScopedAdmin):
     def save_model(self, request, obj, form, change):
         if not change and obj.created_by_id is None:
             obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+        from .views import warn_of_overlaps
+
+        warn_of_overlaps(request, obj)  # accepted, never silently (METRICS.md §5 windows)
+
+
+@admin.register(OffPlatformCommunication)
+class OffPlatformCommunicationAdmin(BrandScopedAdmin):
+    """Off-platform communications (METRICS.md §1); the board's form and ``record_communication`` do the same."""
+
+    list_display = ("sent_at", "brand", "channel", "category", "incident", "recorded_by")
+    list_filter = ("channel", "category", "brand")
+    search_fields = ("text", "brand__name", "incident__title")
+    date_hierarchy = "sent_at"
+    readonly_fields = ("recorded_by", "recorded_at")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "incident" and not request.user.is_superuser:
+            kwargs["queryset"] = Incident.objects.filter(brand__in=brands_visible_to(request.user))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        from socialfeed.tone.categories import categorise
+
+        if not obj.category:
+            obj.category = categorise(obj.text)  # METRICS.md §6, as the rules read official posts
+        if not change:
+            obj.recorded_by = request.user
         super().save_model(request, obj, form, change)
 
 

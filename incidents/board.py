@@ -17,18 +17,20 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.db.models.functions import TruncMinute
 from django.utils import dateformat, timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from socialfeed.aggregates import frt_quantiles
 from socialfeed.models import Mention, MinuteRollup, Post
 from socialfeed.rollups import COUNT_FIELDS, ONE_HOUR_S, minute_of
 from socialfeed.selectors import ANSWERED_WITHIN_DEFAULT_S
 
-from .figures import OUTAGE_CATEGORIES, PHASE, incident_figures, official_posts
-from .models import Incident, IncidentEvent
+from .figures import OUTAGE_CATEGORIES, PHASE, communications, incident_figures, official_posts
+from .models import Incident, IncidentEvent, OffPlatformCommunication
 from .templatetags.board_format import duration_text, percent_text
 
 UTC = dt.UTC
@@ -69,6 +71,17 @@ CATEGORY_STYLE = {  # colour, point style of its marks, fill pattern of its bars
     Post.Category.RESOLUTION: (PALETTE["sky"], "rect", "cross"),
     Post.Category.PROMOTIONAL: (PALETTE["vermillion"], "star", "zigzag"),
     Post.Category.OTHER: (PALETTE["grey"], "crossRot", "vertical"),
+}
+# Off-platform communications (METRICS.md §1) are marked by their channel: its own shape, edged in black.
+CHANNEL_STYLE = {
+    OffPlatformCommunication.Channel.SMS: "rectRounded",
+    OffPlatformCommunication.Channel.EMAIL: "rect",
+    OffPlatformCommunication.Channel.VIDEO: "triangle",
+    OffPlatformCommunication.Channel.BLOG: "rectRot",
+    OffPlatformCommunication.Channel.PRESS: "star",
+    OffPlatformCommunication.Channel.IN_APP: "circle",
+    OffPlatformCommunication.Channel.PHONE: "cross",
+    OffPlatformCommunication.Channel.OTHER: "dash",
 }
 
 
@@ -186,22 +199,34 @@ def board_axis(*, incident: Incident, now: dt.datetime | None = None) -> dict:
 
 def official_communications(*, incident: Incident, start: dt.datetime, end: dt.datetime) -> list[dict]:
     """The brand's official communications to everyone created in [start, end), oldest first: its broadcasts
-    (posts and status-feed entries, METRICS.md §1). Replies to one customer are not drawn one by one; the
-    official-posts chart counts them per bucket. Every chart's marks and silences come from here.
+    (official posts and status-feed entries) and its off-platform communications (SMS, e-mail, video…), which
+    are broadcasts too (METRICS.md §1). Replies to one customer are not drawn one by one; the official-posts
+    chart counts them per bucket. Every chart's marks and silences come from here.
 
-    Each item: at, channel (where it was published), category (METRICS.md §6), text, off_message (§5).
+    Each item: at, off_platform, channel (where it went out: "X", "SMS", "video"), channel_code, category
+    (METRICS.md §6), text, off_message (§5: promotional inside the window).
     """
-    posts = (official_posts(incident).filter(official_kind=Post.OfficialKind.BROADCAST, created_at__gte=start,
-                                             created_at__lt=end)
-             .order_by("created_at", "id").values_list("created_at", "platform", "category", "text"))
     platforms = dict(Post._meta.get_field("platform").choices)
 
     def in_window(at: dt.datetime) -> bool:
         return incident.started_at <= at and (incident.ended_at is None or at < incident.ended_at)
 
-    return [{"at": at, "channel": str(platforms.get(platform, platform)), "category": category or Post.Category.OTHER,
-             "text": text, "off_message": category == Post.Category.PROMOTIONAL and in_window(at)}
-            for at, platform, category, text in posts]
+    posts = (official_posts(incident).filter(official_kind=Post.OfficialKind.BROADCAST, created_at__gte=start,
+                                             created_at__lt=end)
+             .order_by("created_at", "id").values_list("created_at", "platform", "category", "text"))
+    found = [{"at": at, "off_platform": False, "channel": str(platforms.get(platform, platform)),
+              "channel_code": platform, "category": category or Post.Category.OTHER, "text": text}
+             for at, platform, category, text in posts]
+    for at, channel, category, text in (communications(incident).filter(sent_at__gte=start, sent_at__lt=end)
+                                        .order_by("sent_at", "id").values_list("sent_at", "channel", "category",
+                                                                               "text")):
+        found.append({"at": at, "off_platform": True, "channel_code": channel,
+                      "channel": capfirst(str(OffPlatformCommunication.Channel(channel).label)),
+                      "category": category or Post.Category.OTHER, "text": text})
+    for item in found:
+        item["off_message"] = item["category"] == Post.Category.PROMOTIONAL and in_window(item["at"])
+    # A post and a message at the same instant: the post first, as METRICS.md §5 reads them.
+    return sorted(found, key=lambda item: (item["at"], item["off_platform"]))
 
 
 def _silences(communications: list[dict], axis: TimeAxis, cadence_s: float) -> list[dict]:
@@ -223,7 +248,9 @@ def board_marks(*, incident: Incident, now: dt.datetime | None = None) -> dict:
     communications = official_communications(incident=incident, start=axis.start, end=axis.end)
     if len(communications) <= MAX_MARKS:
         drawn = [{"at": _ms(c["at"]), "category": c["category"], "label": categories[c["category"]],
-                  "channel": c["channel"], "text": c["text"][:160], "off_message": c["off_message"], "count": 1}
+                  "channel": c["channel"], "off_platform": c["off_platform"],
+                  "point": CHANNEL_STYLE[c["channel_code"]] if c["off_platform"] else None,
+                  "text": c["text"][:160], "off_message": c["off_message"], "count": 1}
                  for c in communications]
     else:
         grouped: Counter = Counter()
@@ -233,7 +260,8 @@ def board_marks(*, incident: Incident, now: dt.datetime | None = None) -> dict:
             grouped[key] += 1
             off[key] += c["off_message"]
         drawn = [{"at": _ms(axis.start + (i + 0.5) * axis.step), "category": category, "label": categories[category],
-                  "channel": "", "text": _("%(n)d posts in this bucket") % {"n": n}, "off_message": bool(off[(i, category)]),
+                  "channel": "", "off_platform": False, "point": None,
+                  "text": _("%(n)d posts in this bucket") % {"n": n}, "off_message": bool(off[(i, category)]),
                   "count": n} for (i, category), n in sorted(grouped.items())]
     styles = {c.value: {"colour": CATEGORY_STYLE[c][0], "point": CATEGORY_STYLE[c][1], "label": categories[c.value]}
               for c in Post.Category}
@@ -287,29 +315,39 @@ def board_tiles(*, incident: Incident, now: dt.datetime | None = None) -> list[d
     short so that they fit their tile in English and French; the longer part goes in the hint."""
     now = now or timezone.now()
     f = incident_figures(incident=incident, now=now)
+    zone = incident.brand.zone
     target = duration_text(first_response_target_s(incident.brand))
     if f["tta_s"] is None:
         tta, tta_hint = _("not acknowledged"), _("%(elapsed)s so far") % {"elapsed": duration_text(f["elapsed_s"])}
     else:
-        tta, tta_hint = duration_text(f["tta_s"]), ""
+        tta = duration_text(f["tta_s"])
+        tta_hint = (_("by %(via)s") % {"via": f["acknowledged_via"]}) if f["acknowledged_via"] else ""
     first_update = duration_text(f["first_update_s"]) if f["first_update_s"] is not None else _("none yet")
     off = f["off_message_count"]
     breaches = target_breaches(incident=incident, now=now)
     tiles = [
         {"key": "tta", "label": _("Time to acknowledge"), "value": tta, "hint": tta_hint, "alert": f["tta_s"] is None},
         {"key": "first_update", "label": _("Time to first public update"), "value": first_update,
-         "alert": f["first_update_s"] is None},
-    ]
-    if "since_last_update_s" in f:  # METRICS.md §5, computed by incidents.figures for ongoing incidents
-        since = f["since_last_update_s"]
-        cadence_s = update_cadence_s(incident.brand)
-        tiles.append({"key": "since_last_update", "label": _("Since last update"),
-                      "value": duration_text(since) if since is not None else "—",
-                      "hint": _("cadence: every %(cadence)s") % {"cadence": duration_text(cadence_s)},
-                      "alert": since is not None and since > cadence_s})
-    tiles += [
+         "alert": f["first_update_s"] is None,
+         "hint": (_("by %(via)s") % {"via": f["first_update_via"]}) if f["first_update_via"] else ""},
         {"key": "longest_silence", "label": _("Longest silence"), "value": duration_text(f["longest_silence_s"]),
-         "hint": (_("%(n)d off-message post(s)") % {"n": off}) if off else "", "alert": bool(off)},
+         "hint": (ngettext("%(n)d off-message post", "%(n)d off-message posts", off) % {"n": off}) if off else
+         _("between outage updates"), "alert": bool(off)},
+    ]
+    if f["ongoing"]:
+        # METRICS.md §5 since last update: from the last outage-related broadcast, or from started_at; against the
+        # brand's update cadence (§8).
+        cadence_s = update_cadence_s(incident.brand)
+        if f["last_update_at"] is None:
+            hint = _("no outage update yet: counted from the start")
+        else:
+            hint = _("last: %(time)s, %(via)s") % {
+                "time": f["last_update_at"].astimezone(zone).strftime("%d/%m %H:%M"), "via": f["last_update_via"]}
+        hint += " · " + _("cadence: every %(cadence)s") % {"cadence": duration_text(cadence_s)}
+        tiles.append({"key": "since_last_update", "label": _("Since last update"),
+                      "value": duration_text(f["since_last_update_s"]), "hint": hint,
+                      "alert": f["last_update_at"] is None or f["since_last_update_s"] > cadence_s})
+    tiles += [
         {"key": "mentions", "label": _("Mentions"), "value": str(f["mentions"]),
          "hint": _("%(n)d complaints") % {"n": f["complaints"]}},
         {"key": "reply_rate", "label": _("Reply rate"), "value": percent_text(f["reply_rate"])},
@@ -409,42 +447,44 @@ def _net(positive: int, negative: int, n: int) -> float | None:
 
 def _official_per_bucket(incident: Incident, axis: TimeAxis, *group) -> list[dict]:
     """Official posts per minute counted by the database, then summed per bucket: a brand answering hundreds of
-    customers a minute must not make a chart read every reply."""
+    customers a minute must not make a chart read every reply. A brand's repost of someone else's post is not
+    its own word (METRICS.md §1) and is left out."""
     rows = (official_posts(incident).filter(created_at__gte=axis.start, created_at__lt=axis.end)
+            .exclude(official_kind="")
             .annotate(m=TruncMinute("created_at", tzinfo=UTC)).values("m", *group)
-            .annotate(n=Count("id"), positive=Count("id", filter=Q(sentiment_label="positive")),
-                      negative=Count("id", filter=Q(sentiment_label="negative"))).order_by())
+            .annotate(n=Count("id")).order_by())
     return [{**row, "index": axis.index(minute_of(row["m"]))} for row in rows]
 
 
 def chart_tone(*, incident: Incident, now: dt.datetime | None = None) -> dict:
-    """METRICS.md §6 net sentiment of customers' mentions and of the brand's official posts, per bucket."""
+    """METRICS.md §6 net sentiment of customers' mentions, per bucket. Official posts are described by their
+    categories, never by sentiment (an apology reads as negative to any sentiment model and is exactly what a
+    brand should post): their category mix is the official-posts chart (:func:`chart_official`)."""
     axis = time_axis(incident=incident, now=now)
     totals = _bucket_counts(incident, axis)
-    official = [Counter() for _i in range(axis.n)]
-    for row in _official_per_bucket(incident, axis):
-        official[row["index"]].update({k: row[k] for k in ("n", "positive", "negative")})
     return _series(axis, [
         {"label": _("Customers' net sentiment"), "type": "line", "colour": PALETTE["vermillion"],
          "data": [_net(t["positive"], t["negative"], t["mentions"]) for t in totals]},
-        {"label": _("Official posts' net tone"), "type": "line", "colour": PALETTE["blue"], "dash": [6, 3],
-         "spanGaps": True, "data": [_net(o["positive"], o["negative"], o["n"]) for o in official]},
     ], y={"title": _("net sentiment"), "min": -1, "max": 1})
 
 
 def chart_official(*, incident: Incident, now: dt.datetime | None = None) -> dict:
-    """The brand's official posts (replies and broadcasts) per bucket, stacked by METRICS.md §6 category. Each
-    broadcast is also a mark on every chart (:func:`board_marks`), off-message ones (§5) flagged."""
+    """The brand's official communications per bucket, stacked by METRICS.md §6 category: official posts
+    (replies and broadcasts) and off-platform communications (§1). Each broadcast is also a mark on every chart
+    (:func:`board_marks`), off-platform ones by channel and off-message ones (§5) flagged."""
     axis = time_axis(incident=incident, now=now)
     per_category = {c.value: [0] * axis.n for c in Post.Category}
     for row in _official_per_bucket(incident, axis, "category"):
         per_category[row["category"] or Post.Category.OTHER][row["index"]] += row["n"]
+    for at, category in (communications(incident).filter(sent_at__gte=axis.start, sent_at__lt=axis.end)
+                         .values_list("sent_at", "category")):
+        per_category[category or Post.Category.OTHER][axis.index(at)] += 1
     datasets = []
     for category in Post.Category:
         colour, _point, pattern = CATEGORY_STYLE[category]
         datasets.append({"label": category.label.capitalize(), "type": "bar", "stack": "official",
                          "data": per_category[category.value], "colour": colour, "pattern": pattern})
-    return _series(axis, datasets, y={"title": _("official posts"), "min": 0}, stacked=True)
+    return _series(axis, datasets, y={"title": _("official communications"), "min": 0}, stacked=True)
 
 
 # --- One bucket's posts, for a click on a chart ----------------------------------------------------------

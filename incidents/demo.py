@@ -1,8 +1,10 @@
 """The demo scenario: two mobile operators, one messaging outage of two days, two very different answers.
 
 Written for Hotline's demo (every brand, handle and text here is invented). *Ondine Mobile* answers customers
-within minutes, apologises, posts updates and a workaround; *Brisant Télécom* stays silent and keeps posting
-promotions. Customers write in French and English.
+within minutes, apologises, posts updates and a workaround; *Brisant Télécom* stays silent, keeps posting
+promotions in French and finally apologises by SMS. Ondine's CEO apologises in a video and Ondine offers its
+customers a goodwill gesture in the app: messages sent outside the platforms, recorded by the comms team as
+off-platform communications. Customers write in French and English.
 
 Everything is generated from a seed and an anchor time, so the scenario is the same on every machine and a
 rerun produces the same posts (same ids: nothing is duplicated). Posts up to the anchor are loaded at once;
@@ -79,9 +81,24 @@ _ONDINE_UPDATES = [
 ]
 _BRISANT_PROMOS = [
     (3.0, "🎁 -50 % sur nos forfaits 5G ce week-end seulement ! Rendez-vous en boutique."),
+    (8.0, "Nouveau : Facebook par SMS ! Mettez à jour votre statut par simple SMS au 3232, gratuit tout ce mois-ci 📲"),
     (14.0, "New phones in store: trade in your old handset and save €200! 📱"),
+    (20.0, "Gagnez vos places pour le concert de Nadia Rivière samedi à Lyon ! RT + follow pour participer 🎤"),
     (26.0, "Jeu concours : gagnez un smartphone en partageant ce post ! #Brisant"),
     (38.0, "Black Friday early access: our best fibre deal ever, today only 🔥"),
+]
+
+# Messages sent outside the platforms (METRICS.md §1 off-platform communications): (brand slug, channel,
+# hours after the start, text, link, category; "" lets the category rules read the text).
+DEMO_COMMUNICATIONS = [
+    ("ondine-mobile", "video", 30.0,
+     "Vidéo de notre directrice générale : toutes nos excuses pour la panne de messagerie, ce qui s'est passé et "
+     "ce que nous faisons pour la réparer.", "https://www.ondine-mobile.example/video/excuses-panne-messagerie", ""),
+    ("ondine-mobile", "in_app", 36.0,
+     "Geste commercial : 5 Go offerts à tous les clients touchés par la panne de messagerie, pour nous faire "
+     "pardonner.", "", "apology"),
+    ("brisant-telecom", "sms", 40.0,
+     "Brisant Télécom vous présente ses excuses pour la panne de messagerie de ces deux derniers jours.", "", ""),
 ]
 
 
@@ -205,7 +222,7 @@ def demo_load(*, now: datetime, fresh: bool = False, progress=lambda n: None) ->
     from django.db import transaction
 
     from incidents.models import Brand, Incident, IncidentEvent, OfficialAccount, Team, TrackingTerm
-    from incidents.services import user_create
+    from incidents.services import communication_record, user_create
     from socialfeed.models import Post, Source
     from socialfeed.services import posts_ingest
 
@@ -262,6 +279,11 @@ def demo_load(*, now: datetime, fresh: bool = False, progress=lambda n: None) ->
                 brand=brisant, title="Messagerie hors service — messaging outage", started_at=start,
                 severity=Incident.Severity.CRITICAL, status=Incident.Status.INVESTIGATING,
                 affected_services="SMS, MMS", affected_regions="France", created_by=demo_user)
+        for slug, channel, hours, text, url, category in DEMO_COMMUNICATIONS:
+            incident = made[slug].incidents.filter(started_at=start).first()
+            if incident is not None and not incident.communications.filter(channel=channel).exists():
+                communication_record(incident=incident, channel=channel, sent_at=start + timedelta(hours=hours),
+                                     text=text, url=url, category=category, author=demo_user)
     stored = 0
     batch = []
     for post in scenario_posts(anchor=anchor, seed=seed):

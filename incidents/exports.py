@@ -233,12 +233,11 @@ def _filtered_by_time_and_platform(qs, filters, incident, now, *, platform_field
 
 
 def _time_window(filters: ExportFilters, incident: Incident | None, now: datetime):
-    start, end = filters.start, filters.end
     if incident is not None:
-        # The incident's outage window (METRICS.md §5), narrowed further by from/to when given.
-        start = max(filter(None, [start, incident.started_at]))
-        end = min(filter(None, [end, incident.window_end(now)]))
-    return start, end
+        # An incident download covers the incident: its whole outage window (METRICS.md §5), the figures the
+        # board shows, whatever dates the page's form also holds.
+        return incident.started_at, incident.window_end(now)
+    return filters.start, filters.end
 
 
 MENTION_COLUMNS = (
@@ -248,15 +247,19 @@ MENTION_COLUMNS = (
 )
 
 
-def mention_rows(*, brands: list[Brand], filters: ExportFilters, now: datetime) -> Iterator[tuple]:
-    """One row per (post, brand) mention: METRICS.md §2, its first response §3 and tone §6."""
+def _mention_queryset(*, brands: list[Brand], filters: ExportFilters, now: datetime):
     from socialfeed.models import Mention
 
     incident = _incident_for(filters, brands)
     qs = Mention.objects.filter(brand__in=brands)
     if incident is not None:
         qs = qs.filter(brand=incident.brand)
-    qs = _filtered_by_time_and_platform(qs, filters, incident, now, platform_field="post__platform")
+    return _filtered_by_time_and_platform(qs, filters, incident, now, platform_field="post__platform")
+
+
+def mention_rows(*, brands: list[Brand], filters: ExportFilters, now: datetime) -> Iterator[tuple]:
+    """One row per (post, brand) mention: METRICS.md §2, its first response §3 and tone §6."""
+    qs = _mention_queryset(brands=brands, filters=filters, now=now)
     windows = _IncidentWindows(brand_ids=[b.pk for b in brands], now=now)
     slugs = {b.pk: b.slug for b in brands}
     zones = {b.pk: _zone(b.time_zone) for b in brands}
@@ -315,6 +318,8 @@ def post_rows(*, brands: list[Brand], filters: ExportFilters, now: datetime) -> 
     )
     for (platform, post_id, url, author_id, handle, created, text, lang, reply_to, reply_to_author, conversation,
          repost, brand_id, kind, category, score, label, analyser) in _stream(values):
+        if kind:  # METRICS.md §6: official posts are described by their category, never by sentiment
+            score, label, analyser = None, "", ""
         yield (
             platform, post_id, safe_text(url), safe_text(author_id), safe_text(handle), created.isoformat(),
             safe_text(text), lang, reply_to, reply_to_author, conversation, _bool(repost),
@@ -325,30 +330,69 @@ def post_rows(*, brands: list[Brand], filters: ExportFilters, now: datetime) -> 
 OFFICIAL_POST_COLUMNS = (
     "brand", "platform", "post_id", "url", "author_handle", "created_at_utc", "created_at_local", "text", "lang",
     "official_kind", "category", "outage_related", "off_message", "incident_id", "in_reply_to_id",
-    "conversation_id", "sentiment_score", "sentiment_label",
+    "conversation_id", "sentiment_score", "sentiment_label", "channel",
 )
 
 
 def official_post_rows(*, brands: list[Brand], filters: ExportFilters, now: datetime) -> Iterator[tuple]:
-    """One row per official post (METRICS.md §1 reply/broadcast, §6 category, §5 off-message)."""
+    """One row per official communication (METRICS.md §1 reply/broadcast and off-platform communication, §6
+    category, §5 off-message), oldest first: official posts, and off-platform communications (SMS, e-mail,
+    video…) with their ``channel``.
+
+    The sentiment columns stay empty: METRICS.md §6 describes official posts by their category, not by
+    sentiment (an apology reads as negative to any sentiment model and is what a brand should post).
+    """
+    import heapq
+
     qs, brands = _post_queryset(brands=brands, filters=filters, now=now, official_only=True)
     windows = _IncidentWindows(brand_ids=[b.pk for b in brands], now=now)
     slugs = {b.pk: b.slug for b in brands}
     zones = {b.pk: _zone(b.time_zone) for b in brands}
     values = qs.values_list(
         "official_brand_id", "platform", "platform_id", "url", "author_handle", "created_at", "text", "lang",
-        "official_kind", "category", "in_reply_to_id", "conversation_id", "sentiment_score", "sentiment_label",
+        "official_kind", "category", "in_reply_to_id", "conversation_id",
     )
-    for (brand_id, platform, post_id, url, handle, created, text, lang, kind, category, reply_to, conversation,
-         score, label) in _stream(values):
-        incident_id = windows.at(brand_id, created)
-        # METRICS.md §5: a promotional broadcast inside an outage window is off-message.
-        off_message = kind == "broadcast" and category == "promotional" and incident_id is not None
-        yield (
-            slugs[brand_id], platform, post_id, safe_text(url), safe_text(handle), created.isoformat(),
-            created.astimezone(zones[brand_id]).isoformat(), safe_text(text), lang, kind, category,
-            _bool(category in OUTAGE_RELATED), _bool(off_message), incident_id or "", reply_to, conversation,
-            _number(score), label,
+
+    def posts() -> Iterator[tuple]:
+        for (brand_id, platform, post_id, url, handle, created, text, lang, kind, category, reply_to,
+             conversation) in _stream(values):
+            incident_id = windows.at(brand_id, created)
+            # METRICS.md §5: a promotional broadcast inside an outage window is off-message.
+            off_message = kind == "broadcast" and category == "promotional" and incident_id is not None
+            yield created, (
+                slugs[brand_id], platform, post_id, safe_text(url), safe_text(handle), created.isoformat(),
+                created.astimezone(zones[brand_id]).isoformat(), safe_text(text), lang, kind, category,
+                _bool(category in OUTAGE_RELATED), _bool(off_message), incident_id or "", reply_to, conversation,
+                "", "", "",
+            )
+
+    messages = _communication_rows(brands=brands, filters=filters, now=now, windows=windows, slugs=slugs,
+                                   zones=zones)
+    for _created, row in heapq.merge(posts(), messages, key=lambda item: item[0]):
+        yield row
+
+
+def _communication_rows(*, brands, filters, now, windows, slugs, zones) -> Iterator[tuple]:
+    """Off-platform communications (METRICS.md §1) as official-posts rows: broadcasts marked by their channel."""
+    from .models import OffPlatformCommunication
+
+    if filters.platform:
+        return  # a platform filter asks for posts of that platform; these went out on none
+    incident = _incident_for(filters, brands)
+    start, end = _time_window(filters, incident, now)
+    qs = OffPlatformCommunication.objects.filter(brand__in=brands)
+    if start:
+        qs = qs.filter(sent_at__gte=start)
+    if end:
+        qs = qs.filter(sent_at__lt=end)
+    for pk, brand_id, sent_at, text, url, channel, category in qs.order_by("sent_at", "id").values_list(
+            "pk", "brand_id", "sent_at", "text", "url", "channel", "category"):
+        incident_id = windows.at(brand_id, sent_at)
+        yield sent_at, (
+            slugs[brand_id], "", f"communication:{pk}", safe_text(url), "", sent_at.isoformat(),
+            sent_at.astimezone(zones[brand_id]).isoformat(), safe_text(text), "", "broadcast", category,
+            _bool(category in OUTAGE_RELATED), _bool(category == "promotional" and incident_id is not None),
+            incident_id or "", "", "", "", "", channel,
         )
 
 
@@ -359,7 +403,9 @@ INCIDENT_COLUMNS = (
     "brand", "incident_id", "title", "severity", "status", "started_at_utc", "ended_at_utc", "ongoing",
     "affected_services", "affected_regions", "acknowledged", "tta_s", "time_to_first_update_s",
     "longest_silence_s", "off_message_posts",
-) + tuple(f"{phase}_{figure}" for phase in PHASES for figure in PHASE_FIGURES)
+) + tuple(f"{phase}_{figure}" for phase in PHASES for figure in PHASE_FIGURES) + (
+    "acknowledged_via", "since_last_update_s",
+) + tuple(f"{phase}_km_median_not_reached_over_s" for phase in PHASES)
 
 
 def _phase_windows(incident: Incident, now: datetime) -> dict[str, tuple[datetime, datetime]]:
@@ -391,7 +437,7 @@ def incident_rows(*, brands: list[Brand], filters: ExportFilters, now: datetime)
         figures = summary.figures
         first_update = _seconds_of(figures, "first_update_s", "time_to_first_update_s")
         off_message = figures["off_message_count"]
-        phases = []
+        phases, not_reached = [], []
         for phase, (start, stop) in _phase_windows(incident, now).items():
             mentions = Mention.objects.filter(brand=incident.brand, created_at__gte=start, created_at__lt=stop)
             if filters.platform:
@@ -399,12 +445,13 @@ def incident_rows(*, brands: list[Brand], filters: ExportFilters, now: datetime)
             agg = mention_aggregates(mentions_qs=mentions, as_of=now)
             del phase
             phases.extend(_number(getattr(agg, figure, None)) for figure in PHASE_FIGURES)
+            not_reached.append(_number(agg.km_not_reached_over_s))
         yield (
             incident.brand.slug, incident.pk, safe_text(incident.title), incident.severity, incident.status,
             _iso(incident.started_at), _iso(incident.ended_at), _bool(incident.is_ongoing),
             safe_text(incident.affected_services), safe_text(incident.affected_regions), _bool(summary.acknowledged),
             _number(summary.tta_s), _number(first_update), _number(summary.longest_silence_s), off_message,
-            *phases,
+            *phases, figures["acknowledged_via"], _number(figures["since_last_update_s"]), *not_reached,
         )
 
 
@@ -417,8 +464,27 @@ def _seconds_of(obj, *names):
 BRAND_WEEK_COLUMNS = (
     "brand", "week", "time_zone", "week_start_local", "week_end_local", "mentions", "answered", "unanswered",
     "reply_rate", "answered_within_1h", "median_frt_s", "p90_frt_s", "km_median_s", "complaints", "net_sentiment",
-    "incidents",
+    "incidents", "km_median_not_reached_over_s", "as_of_utc",
 )
+
+
+def _brand_week_span(*, brand: Brand, filters: ExportFilters, now: datetime) -> tuple[str, str]:
+    from . import reports
+
+    zone = brand.zone
+    if filters.last_day:
+        last = reports.week_label(filters.last_day)
+    elif filters.end:
+        last = reports.week_containing(moment=filters.end - timedelta(microseconds=1), zone=zone)
+    else:
+        last = reports.last_complete_week(now=now, zone=zone)
+    if filters.first_day:
+        first = reports.week_label(filters.first_day)
+    elif filters.start:
+        first = reports.week_containing(moment=filters.start, zone=zone)
+    else:
+        first = reports.week_shift(last, -(reports.TREND_WEEKS - 1))
+    return first, last
 
 
 def brand_week_rows(*, brands: list[Brand], filters: ExportFilters, now: datetime) -> Iterator[tuple]:
@@ -430,25 +496,13 @@ def brand_week_rows(*, brands: list[Brand], filters: ExportFilters, now: datetim
     from . import reports
 
     for brand in brands:
-        zone = brand.zone
-        if filters.last_day:
-            last = reports.week_label(filters.last_day)
-        elif filters.end:
-            last = reports.week_containing(moment=filters.end - timedelta(microseconds=1), zone=zone)
-        else:
-            last = reports.last_complete_week(now=now, zone=zone)
-        if filters.first_day:
-            first = reports.week_label(filters.first_day)
-        elif filters.start:
-            first = reports.week_containing(moment=filters.start, zone=zone)
-        else:
-            first = reports.week_shift(last, -(reports.TREND_WEEKS - 1))
+        first, last = _brand_week_span(brand=brand, filters=filters, now=now)
         for bw in reports.brand_history(brand=brand, first=first, last=last, as_of=now):
             yield (
                 brand.slug, bw.week, bw.zone, bw.start_local.isoformat(), bw.end_local.isoformat(), bw.mentions,
                 bw.answered, bw.unanswered, _number(bw.reply_rate), _number(bw.answered_within_1h),
                 _number(bw.median_frt_s), _number(bw.p90_frt_s), _number(bw.km_median_s), bw.complaints,
-                _number(bw.net_sentiment), len(bw.incidents),
+                _number(bw.net_sentiment), len(bw.incidents), _number(bw.km_not_reached_over_s), _iso(bw.as_of),
             )
 
 
@@ -461,6 +515,50 @@ KINDS: dict[str, ExportKind] = {
         ExportKind("brand-weeks", BRAND_WEEK_COLUMNS, brand_week_rows),
     )
 }
+
+
+def export_counts(*, brands: QuerySet[Brand], filters: ExportFilters, now: datetime | None = None,
+                  kinds: Iterable[str] = ()) -> dict[str, int]:
+    """How many rows each export (``kinds``, default all) would hold with these filters, counted by the same
+    queries as the rows, so the download form can say what will come before anything is downloaded. Nothing is
+    audited: no data leaves."""
+    from . import reports
+    from .models import OffPlatformCommunication
+
+    now = now or timezone.now()
+    kinds = set(kinds or KINDS)
+    scoped = _scope_brands(brands=brands, filters=filters)
+    incident = _incident_for(filters, scoped)
+    counts: dict[str, int] = {}
+    if "mentions" in kinds:
+        counts["mentions"] = _mention_queryset(brands=scoped, filters=filters, now=now).count()
+    if "posts" in kinds:
+        counts["posts"] = _post_queryset(brands=scoped, filters=filters, now=now, official_only=False)[0].count()
+    if "official-posts" in kinds:
+        official, post_brands = _post_queryset(brands=scoped, filters=filters, now=now, official_only=True)
+        messages = 0
+        if not filters.platform:
+            start, end = _time_window(filters, incident, now)
+            messages_qs = OffPlatformCommunication.objects.filter(brand__in=post_brands)
+            if start:
+                messages_qs = messages_qs.filter(sent_at__gte=start)
+            if end:
+                messages_qs = messages_qs.filter(sent_at__lt=end)
+            messages = messages_qs.count()
+        counts["official-posts"] = official.count() + messages
+    if "incidents" in kinds:
+        incidents = Incident.objects.filter(brand__in=scoped)
+        if filters.incident is not None:
+            incidents = incidents.filter(pk=filters.incident)
+        if filters.start:
+            incidents = incidents.filter(Q(ended_at__isnull=True) | Q(ended_at__gt=filters.start))
+        if filters.end:
+            incidents = incidents.filter(started_at__lt=filters.end)
+        counts["incidents"] = incidents.count()
+    if "brand-weeks" in kinds:
+        counts["brand-weeks"] = sum(len(reports.weeks_between(*_brand_week_span(brand=b, filters=filters, now=now)))
+                                    for b in scoped)
+    return counts
 
 
 class _Lines:

@@ -1,18 +1,22 @@
 """METRICS.md §5 figures of one incident: its window, acknowledgement, updates, silences and phases, with the
-§4 aggregates over the window. The board, the incidents list, weekly reports and exports read them here.
+§4 aggregates over the window. The board, the incidents list, weekly reports, digests and exports read them here.
+
+A brand's broadcasts are its official posts that are broadcasts (METRICS.md §1) and its off-platform
+communications (SMS, e-mail, video…, §1), which are broadcasts on every page, e-mail and export.
 """
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
-from django.db.models import Min
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from socialfeed.aggregates import frt_quantiles, window_counts
 from socialfeed.models import Mention, Post
 
-from .models import Incident
+from .models import Incident, OffPlatformCommunication
 from .templatetags.board_format import duration_text, percent_text
 
 PHASE = dt.timedelta(days=7)  # METRICS.md §5 before / after phases
@@ -24,31 +28,118 @@ def official_posts(incident: Incident):
     return Post.objects.filter(official_brand_id=incident.brand_id)
 
 
-def incident_figures(*, incident: Incident, now: dt.datetime | None = None) -> dict:
-    """Every headline figure of one incident (METRICS.md §4 aggregates over the window, §5 incident figures).
+def communications(incident: Incident):
+    """The brand's off-platform communications (METRICS.md §1), whichever incident they were recorded on."""
+    return OffPlatformCommunication.objects.filter(brand_id=incident.brand_id)
 
-    Keys: window_start, window_end, elapsed_s, tta_s (None: not acknowledged yet), first_update_s,
-    longest_silence_s, off_message_count, mentions, answered, unanswered, reply_rate (None when empty),
-    median_frt_s, p90_frt_s, answered_within_1h (share, None when empty), complaints, net_sentiment,
+
+@dataclass(frozen=True)
+class Communication:
+    """One official communication as §5 reads it: when, its §6 category, and how it went out."""
+
+    at: dt.datetime
+    category: str
+    kind: str  # "reply", "broadcast" (an official post) or "off_platform"
+    channel: str = ""  # the off-platform channel ("sms", "video"…); "" for an official post
+    platform: str = ""  # the official post's platform; "" off-platform
+
+    @property
+    def via(self) -> str:
+        """How people read it: "SMS", "video", "X reply", "Mastodon broadcast"."""
+        if self.kind == "off_platform":
+            return str(OffPlatformCommunication.Channel(self.channel).label)
+        platform = dict(Post._meta.get_field("platform").choices).get(self.platform, self.platform)
+        return f"{platform} {Post.OfficialKind(self.kind).label}"
+
+
+def incident_window(incident: Incident, now: dt.datetime) -> tuple[dt.datetime, dt.datetime, bool]:
+    """METRICS.md §5 window [started_at, ended_at) as known at ``now``, and whether it is ongoing then.
+
+    Figures "as of" a past moment (a weekly report is as of its week's end) see an incident that ended later as
+    still ongoing at that moment, so every report computed as of the same moment gives the same figures.
+    """
+    start = incident.started_at
+    if incident.ended_at is not None and incident.ended_at <= now:
+        return start, incident.ended_at, False
+    return start, max(now, start), True
+
+
+def _outage_related_posts(incident: Incident, *, start: dt.datetime, until: dt.datetime, broadcasts_only: bool):
+    posts = official_posts(incident).filter(created_at__gte=start, created_at__lte=until,
+                                            category__in=OUTAGE_CATEGORIES)
+    if broadcasts_only:
+        posts = posts.filter(official_kind=Post.OfficialKind.BROADCAST)
+    else:
+        posts = posts.filter(official_kind__in=[Post.OfficialKind.BROADCAST, Post.OfficialKind.REPLY])
+    return posts
+
+
+def first_outage_related(incident: Incident, *, start: dt.datetime, until: dt.datetime,
+                         broadcasts_only: bool = False) -> Communication | None:
+    """The first outage-related official communication at or after ``start`` (and no later than ``until``): an
+    official post (a reply too, unless ``broadcasts_only``) or an off-platform communication (METRICS.md §5 TTA,
+    time to first public update)."""
+    found = []
+    post = (_outage_related_posts(incident, start=start, until=until, broadcasts_only=broadcasts_only)
+            .order_by("created_at", "id").values_list("created_at", "category", "official_kind", "platform").first())
+    if post:
+        found.append(Communication(at=post[0], category=post[1], kind=post[2], platform=post[3]))
+    message = (communications(incident).filter(sent_at__gte=start, sent_at__lte=until, category__in=OUTAGE_CATEGORIES)
+               .order_by("sent_at", "id").values_list("sent_at", "category", "channel").first())
+    if message:
+        found.append(Communication(at=message[0], category=message[1], kind="off_platform", channel=message[2]))
+    # A post and a message at the same instant: the post first (it is public to everyone).
+    return min(found, key=lambda c: (c.at, c.kind == "off_platform")) if found else None
+
+
+def broadcasts_between(incident: Incident, *, start: dt.datetime, end: dt.datetime) -> list[Communication]:
+    """Every broadcast of the brand created in [start, end), official posts and off-platform communications
+    alike (METRICS.md §1), oldest first."""
+    posts = (official_posts(incident)
+             .filter(official_kind=Post.OfficialKind.BROADCAST, created_at__gte=start, created_at__lt=end)
+             .values_list("created_at", "category", "platform"))
+    messages = communications(incident).filter(sent_at__gte=start, sent_at__lt=end).values_list(
+        "sent_at", "category", "channel")
+    found = [Communication(at=at, category=category or Post.Category.OTHER, kind="broadcast", platform=platform)
+             for at, category, platform in posts]
+    found += [Communication(at=at, category=category, kind="off_platform", channel=channel)
+              for at, category, channel in messages]
+    return sorted(found, key=lambda c: c.at)
+
+
+def longest_silence(*, start: dt.datetime, end: dt.datetime, broadcasts: list[Communication]) -> float:
+    """METRICS.md §5 longest silence: the longest gap inside [start, end) between consecutive outage-related
+    broadcasts, counting from start to the first and from the last to the end. A promotion, or any broadcast that
+    says nothing about the outage, does not break the silence."""
+    marks = [start] + [b.at for b in broadcasts if b.category in OUTAGE_CATEGORIES and start <= b.at < end] + [end]
+    return max((b - a).total_seconds() for a, b in zip(marks, marks[1:], strict=False))
+
+
+def incident_figures(*, incident: Incident, now: dt.datetime | None = None) -> dict:
+    """Every headline figure of one incident (METRICS.md §4 aggregates over the window, §5 incident figures),
+    as of ``now``.
+
+    Keys: window_start, window_end, ongoing, elapsed_s, tta_s (None: not acknowledged yet), acknowledged_via,
+    first_update_s, first_update_via, longest_silence_s, since_last_update_s (ongoing incidents only, else None),
+    last_update_at, last_update_via, off_message_count, mentions, answered, unanswered, reply_rate (None when
+    empty), median_frt_s, p90_frt_s, answered_within_1h (share, None when empty), complaints, net_sentiment,
     oldest_unanswered_wait_s, phases {before, during, after: {start, end, mentions, per_hour}}.
     """
     now = now or timezone.now()
-    start, end = incident.started_at, incident.window_end(now)
-    official = official_posts(incident)
+    start, end, ongoing = incident_window(incident, now)
 
-    # §5 time to acknowledge / to first public update: first outage-related official post at or after start.
-    acknowledging = official.filter(created_at__gte=start, category__in=OUTAGE_CATEGORIES)
-    first_ack = acknowledging.aggregate(at=Min("created_at"))["at"]
-    first_update = acknowledging.filter(official_kind=Post.OfficialKind.BROADCAST).aggregate(at=Min("created_at"))["at"]
+    # §5 time to acknowledge / to first public update: the first outage-related official communication at or
+    # after start (a reply, a broadcast or an off-platform communication; broadcasts only for the update).
+    first_ack = first_outage_related(incident, start=start, until=now)
+    first_update = first_outage_related(incident, start=start, until=now, broadcasts_only=True)
 
-    # §5 longest silence: gaps between broadcasts inside the window, from started_at and to the window's end.
-    broadcasts = list(
-        official.filter(official_kind=Post.OfficialKind.BROADCAST, created_at__gte=start, created_at__lt=end)
-        .order_by("created_at").values_list("created_at", "category")
-    )
-    marks = [start] + [at for at, _category in broadcasts] + [end]
-    longest_silence = max((b - a).total_seconds() for a, b in zip(marks, marks[1:], strict=False))
-    off_message = sum(1 for _at, category in broadcasts if category == Post.Category.PROMOTIONAL)
+    broadcasts = broadcasts_between(incident, start=start, end=end)
+    # §5 off-message posts: promotional broadcasts inside the window, off-platform ones included.
+    off_message = sum(1 for b in broadcasts if b.category == Post.Category.PROMOTIONAL)
+    updates = [b for b in broadcasts if b.category in OUTAGE_CATEGORIES]
+    last_update = updates[-1] if updates else None
+    # §5 since last update (ongoing incidents): from the last outage-related broadcast, or from started_at.
+    since_last_update = (now - (last_update.at if last_update else start)).total_seconds() if ongoing else None
 
     counts = window_counts(brand_id=incident.brand_id, start=start, end=end)
     mentions = counts["mentions"]
@@ -58,7 +149,7 @@ def incident_figures(*, incident: Incident, now: dt.datetime | None = None) -> d
         brand_id=incident.brand_id, answered=False, created_at__gte=start, created_at__lt=end
     ).order_by("created_at").values_list("created_at", flat=True).first()
 
-    after_end = min(end + PHASE, now) if incident.ended_at else end
+    after_end = end if ongoing else min(end + PHASE, now)
     phases = {}
     for name, lo, hi in (("before", start - PHASE, start), ("during", start, end), ("after", end, after_end)):
         n = counts["mentions"] if name == "during" else window_counts(
@@ -69,10 +160,16 @@ def incident_figures(*, incident: Incident, now: dt.datetime | None = None) -> d
     return {
         "window_start": start,
         "window_end": end,
+        "ongoing": ongoing,
         "elapsed_s": (end - start).total_seconds(),
-        "tta_s": (first_ack - start).total_seconds() if first_ack else None,
-        "first_update_s": (first_update - start).total_seconds() if first_update else None,
-        "longest_silence_s": longest_silence,
+        "tta_s": (first_ack.at - start).total_seconds() if first_ack else None,
+        "acknowledged_via": first_ack.via if first_ack else "",
+        "first_update_s": (first_update.at - start).total_seconds() if first_update else None,
+        "first_update_via": first_update.via if first_update else "",
+        "longest_silence_s": longest_silence(start=start, end=end, broadcasts=broadcasts),
+        "since_last_update_s": since_last_update,
+        "last_update_at": last_update.at if last_update else None,
+        "last_update_via": last_update.via if last_update else "",
         "off_message_count": off_message,
         "mentions": mentions,
         "answered": counts["answered"],
@@ -88,18 +185,30 @@ def incident_figures(*, incident: Incident, now: dt.datetime | None = None) -> d
     }
 
 
-
 def incident_summary(*, incident: Incident, now: dt.datetime | None = None) -> dict:
     """What the incidents list shows per row: elapsed, reply rate, unanswered, TTA (METRICS.md §4, §5)."""
     now = now or timezone.now()
-    start, end = incident.started_at, incident.window_end(now)
+    start, end, _ongoing = incident_window(incident, now)
     counts = window_counts(brand_id=incident.brand_id, start=start, end=end)
-    first_ack = official_posts(incident).filter(
-        created_at__gte=start, category__in=OUTAGE_CATEGORIES).aggregate(at=Min("created_at"))["at"]
+    first_ack = first_outage_related(incident, start=start, until=now)
     mentions = counts["mentions"]
     return {
         "elapsed": duration_text((end - start).total_seconds()),
         "reply_rate": percent_text(counts["answered"] / mentions if mentions else None),
         "unanswered": mentions - counts["answered"],
-        "tta": duration_text((first_ack - start).total_seconds()) if first_ack else _("not acknowledged"),
+        "tta": duration_text((first_ack.at - start).total_seconds()) if first_ack else _("not acknowledged"),
+        "tta_via": first_ack.via if first_ack and first_ack.kind == "off_platform" else "",
     }
+
+
+def overlapping_incidents(incident: Incident) -> list[Incident]:
+    """The brand's other incidents whose window overlaps this one's (METRICS.md §5 windows; an ongoing window
+    runs on). Hotline accepts them, since two outages can run at once, but each incident's figures count every
+    mention and broadcast of the brand inside its own window, so whatever falls in the overlap counts in both."""
+    if incident.started_at is None or incident.brand_id is None:
+        return []
+    others = Incident.objects.filter(brand_id=incident.brand_id).exclude(pk=incident.pk)
+    others = others.filter(Q(ended_at__isnull=True) | Q(ended_at__gt=incident.started_at))
+    if incident.ended_at is not None:
+        others = others.filter(started_at__lt=incident.ended_at)
+    return list(others.order_by("started_at", "id"))

@@ -7,7 +7,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Brand, Incident, IncidentEvent
+from .models import Brand, Incident, IncidentEvent, OffPlatformCommunication
 
 _LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -79,19 +79,66 @@ class IncidentForm(forms.ModelForm):
         return data
 
 
+def _in_zone(moment: dt.datetime | None, zone) -> dt.datetime | None:
+    return None if moment is None else moment.replace(tzinfo=zone).astimezone(dt.UTC)
+
+
 class IncidentEventForm(forms.Form):
-    """A comms person's note on the incident's timeline, optionally moving its status."""
+    """A comms person's note on the incident's timeline, optionally moving its status, at the time it really
+    happened (in the brand's time zone; empty means now)."""
 
     text = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=4000)
     status = forms.ChoiceField(label=_("Move status to"), required=False,
                                choices=[("", _("(keep the current status)"))] + list(Incident.Status.choices))
+    at = WallClockField(label=_("When"), required=False,
+                        help_text=_("In the brand's time zone. Empty: now. Resolving ends the outage window then."))
+
+    def __init__(self, *args, zone=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.zone = zone or dt.UTC
 
     def clean(self):
         data = super().clean()
         if not data.get("text") and not data.get("status"):
             raise forms.ValidationError(_("Write a note or choose a new status."))
+        data["at"] = _in_zone(data.get("at"), self.zone)
+        if data["at"] is not None and data["at"] > timezone.now() + dt.timedelta(minutes=1):
+            self.add_error("at", _("This time is in the future: enter when it really happened."))
         return data
 
 
 def event_kind(data: dict) -> str:
     return IncidentEvent.Kind.STATUS if data.get("status") else IncidentEvent.Kind.NOTE
+
+
+class CommunicationForm(forms.Form):
+    """An off-platform communication (METRICS.md §1) recorded from the board: channel, when it was really sent (in
+    the brand's time zone), its text or a summary, a link, and its category (empty: Hotline reads the text)."""
+
+    prefix = "communication"  # it sits beside the note form on the board: its fields need their own ids
+
+    channel = forms.ChoiceField(label=_("Channel"), choices=OffPlatformCommunication.Channel.choices)
+    sent_at = WallClockField(label=_("Sent at"), help_text=_("In the brand's time zone."))
+    text = forms.CharField(label=_("Text or summary"), widget=forms.Textarea(attrs={"rows": 2}), max_length=4000)
+    url = forms.URLField(label=_("Link"), required=False, max_length=500, assume_scheme="https",
+                         help_text=_("Optional: where the video, post or release can be read."))
+    category = forms.ChoiceField(
+        label=_("Category"), required=False,
+        choices=[("", _("(read it from the text)"))] + list(OffPlatformCommunication.Category.choices))
+
+    def __init__(self, *args, zone=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.zone = zone or dt.UTC
+
+    def clean_url(self):
+        url = self.cleaned_data.get("url", "")
+        if url and not url.lower().startswith(("http://", "https://")):
+            raise forms.ValidationError(_("A link must start with http:// or https://."))
+        return url
+
+    def clean(self):
+        data = super().clean()
+        data["sent_at"] = _in_zone(data.get("sent_at"), self.zone)
+        if data["sent_at"] is not None and data["sent_at"] > timezone.now() + dt.timedelta(minutes=1):
+            self.add_error("sent_at", _("This time is in the future: enter when it was really sent."))
+        return data

@@ -197,6 +197,87 @@ class IncidentEvent(models.Model):
         return f"{self.incident_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
 
 
+def validate_web_link(value: str) -> None:
+    """A link people will open from the board: http or https only (no javascript:, data: or file: links)."""
+    if value and not value.lower().startswith(("http://", "https://")):
+        raise ValidationError(_("%(value)s is not a web link: it must start with http:// or https://."),
+                              params={"value": value})
+
+
+class OffPlatformCommunication(models.Model):
+    """A message a brand sent outside the platforms Hotline reads (METRICS.md §1 off-platform communication): an
+    SMS to customers, an e-mail, a video, a blog post, a press release, an in-app or phone message, or a goodwill
+    gesture. It is a broadcast of the brand on every page, e-mail and export, marked with its channel, and counts
+    in the §5 time to acknowledge, first public update, longest silence and since last update.
+
+    ``sent_at`` is when the brand really sent it (entered in the brand's zone, stored in UTC); ``incident`` is
+    where the comms team recorded it, but like an official post it belongs to the brand: every incident of the
+    brand whose window holds ``sent_at`` counts it.
+    """
+
+    class Channel(models.TextChoices):
+        SMS = "sms", _("SMS")
+        EMAIL = "email", _("e-mail")
+        VIDEO = "video", _("video")
+        BLOG = "blog", _("blog post")
+        PRESS = "press", _("press release")
+        IN_APP = "in_app", _("in-app message")
+        PHONE = "phone", _("phone / IVR message")
+        OTHER = "other", _("other")
+
+    class Category(models.TextChoices):
+        # METRICS.md §6 categories, the same values as socialfeed.models.Post.Category.
+        APOLOGY = "apology", _("apology")
+        STATUS_UPDATE = "status_update", _("status update")
+        WORKAROUND = "workaround", _("workaround")
+        RESOLUTION = "resolution", _("resolution")
+        PROMOTIONAL = "promotional", _("promotional")
+        OTHER = "other", _("other")
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="communications")
+    incident = models.ForeignKey(Incident, on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="communications")
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    sent_at = models.DateTimeField(_("sent at"), help_text=_("When the brand really sent it."))
+    text = models.TextField(_("text or summary"), max_length=4000)
+    url = models.URLField(_("link"), max_length=500, blank=True, validators=[validate_web_link])
+    category = models.CharField(_("category"), max_length=16, choices=Category.choices, blank=True,
+                                help_text=_("Empty: Hotline reads it from the text, as for official posts."))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+", verbose_name=_("recorded by"))
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["sent_at", "id"]
+        verbose_name = _("off-platform communication")
+        verbose_name_plural = _("off-platform communications")
+        indexes = [models.Index(fields=["brand", "sent_at"], name="communication_brand_time_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(channel__in=["sms", "email", "video", "blog", "press", "in_app",
+                                                            "phone", "other"]),
+                                   name="communication_known_channel"),
+            models.CheckConstraint(condition=Q(category__in=["apology", "status_update", "workaround", "resolution",
+                                                             "promotional", "other"]),
+                                   name="communication_known_category"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand}: {self.get_channel_display()} {self.sent_at:%Y-%m-%d %H:%M}"
+
+    def clean(self) -> None:
+        self.text = (self.text or "").strip()
+        if not self.text:
+            raise ValidationError({"text": _("Write the message's text or a summary of it.")})
+        if not self.category:
+            from socialfeed.tone.categories import categorise
+
+            self.category = categorise(self.text)  # METRICS.md §6, as the rules read official posts
+        if self.sent_at and self.sent_at > timezone.now():
+            raise ValidationError({"sent_at": _("A communication cannot be sent in the future.")})
+        if self.incident_id and self.brand_id and self.incident.brand_id != self.brand_id:
+            raise ValidationError({"incident": _("The incident belongs to another brand.")})
+
+
 class DigestSubscription(models.Model):
     """A user's subscription to the weekly digest of one brand."""
 

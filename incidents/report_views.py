@@ -10,8 +10,9 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -46,13 +47,16 @@ def week(request: HttpRequest) -> HttpResponse:
     brands = list(brands_visible_to(request.user))
     zone = _chosen_zone(request, brands)
     week = _chosen_week(request, zone)
-    rows = reports.weekly_summary(brands=brands, week=week, zone=zone)
+    now = timezone.now()
+    rows = reports.weekly_summary(brands=brands, week=week, zone=zone, as_of=now)
     rows, sort = reports.league_sort(rows, sort=request.GET.get("sort", "brand"))
     start, end = reports.week_bounds(week=week, zone=zone)
+    as_of = reports.week_as_of(end=end, now=now)
     monday = reports.week_monday(week)
     return render(request, "reports/week.html", {
         "rows": rows, "week": week, "zone": zone.key, "zones": _zone_choices(brands), "sort": sort,
         "start_local": start.astimezone(zone), "end_local": end.astimezone(zone),
+        "as_of": as_of, "so_far": as_of < end,
         "previous_week": reports.week_shift(week, -1), "next_week": reports.week_shift(week, 1),
         "columns": _league_columns(sort), "can_export": can_export(request.user),
         # Calendar days, not instants: each brand's weeks are counted in its own zone, the same ISO week for all.
@@ -91,16 +95,51 @@ def brand(request: HttpRequest, slug: str) -> HttpResponse:
             request.GET.get("from") or reports.week_shift(last, -(reports.TREND_WEEKS - 1))))
     except ValueError:
         raise Http404(_("Unknown week.")) from None
-    weeks = reports.brand_history(brand=brand, first=first, last=last)
+    now = timezone.now()
+    weeks = reports.brand_history(brand=brand, first=first, last=last, as_of=now)
     start, _end = reports.week_bounds(week=weeks[0].week, zone=brand.zone)
     _start, end = reports.week_bounds(week=weeks[-1].week, zone=brand.zone)
-    return render(request, "reports/brand.html", {
+    context = {
         "brand": brand, "weeks": weeks, "first": weeks[0].week, "last": weeks[-1].week,
         "can_export": can_export(request.user), "platforms": Platform.choices,
-        "incidents": brand.incidents.filter(started_at__lt=end).order_by("-started_at")[:50],
         "export_from": start.astimezone(brand.zone).isoformat(), "export_to": end.astimezone(brand.zone).isoformat(),
         "export_query": urlencode({"brand": brand.slug, "from": start.isoformat(), "to": end.isoformat()}),
-    })
+    }
+    if context["can_export"]:
+        # Each incident with the mentions its download holds: its whole window, whatever the dates say.
+        incidents = list(brand.incidents.filter(started_at__lt=end).order_by("-started_at")[:50])
+        for incident in incidents:
+            incident.download_mentions = exports.export_counts(
+                brands=brands_visible_to(request.user),
+                filters=exports.ExportFilters(brand=brand.slug, incident=incident.pk), now=now,
+                kinds=["mentions"])["mentions"]
+        counts = exports.export_counts(brands=brands_visible_to(request.user), now=now, filters=exports.filters_from(
+            {"brand": brand.slug, "from": context["export_from"], "to": context["export_to"]}))
+        context.update(incidents=incidents, download_counts=_counts_text(counts))
+    return render(request, "reports/brand.html", context)
+
+
+def _counts_text(counts: dict[str, int]) -> str:
+    return _("This download holds %(mentions)s mentions, %(posts)s posts, %(official)s official communications, "
+             "%(incidents)s incidents or %(weeks)s brand weeks.") % {
+        "mentions": f"{counts['mentions']:,}", "posts": f"{counts['posts']:,}",
+        "official": f"{counts['official-posts']:,}", "incidents": f"{counts['incidents']:,}",
+        "weeks": f"{counts['brand-weeks']:,}"}
+
+
+@login_required
+def export_counts(request: HttpRequest) -> HttpResponse:
+    """How many rows each download would hold with the form's filters (the brand page's form asks as you type)."""
+    if not can_export(request.user):
+        return HttpResponseForbidden(_("Only analysts and administrators may export."))
+    try:
+        counts = exports.export_counts(brands=brands_visible_to(request.user),
+                                       filters=exports.filters_from(request.GET))
+    except exports.ExportError as error:
+        return JsonResponse({"error": str(error)}, status=400)
+    response = JsonResponse({"counts": counts, "text": _counts_text(counts)})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required

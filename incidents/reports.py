@@ -101,10 +101,23 @@ class BrandWeek:
     complaints: int
     net_sentiment: float | None
     incidents: list[IncidentOfWeek] = field(default_factory=list)
+    # METRICS.md §4 "not reached": the longest time observed when fewer than half were answered.
+    km_not_reached_over_s: float | None = None
+    # The moment the figures are true at (week_as_of): the week's end, or now for the week so far.
+    as_of: datetime | None = None
 
     @property
     def is_empty(self) -> bool:
         return self.mentions == 0
+
+    @property
+    def so_far(self) -> bool:
+        """The week is not over: its figures cover the week so far."""
+        return self.as_of is not None and self.as_of < self.end
+
+    @property
+    def as_of_local(self) -> datetime | None:
+        return self.as_of.astimezone(zoneinfo.ZoneInfo(self.zone)) if self.as_of else None
 
     @property
     def start_local(self) -> datetime:
@@ -218,15 +231,26 @@ def _incidents_in(*, brand_ids: list[int], start: datetime, end: datetime) -> di
     return found
 
 
+def week_as_of(*, end: datetime, now: datetime | None = None) -> datetime:
+    """The one as-of rule of every weekly figure (METRICS.md §4 "as of", §5 incidents): a week's figures are
+    true at the week's end, or now for the week so far. The page, the digest and the brand-weeks export all
+    use it, so the same week gives the same silence-counted median and the same incident figures whenever and
+    wherever it is read."""
+    now = now or timezone.now()
+    return min(end, now)
+
+
 def brand_weeks(*, brands, week: str, zone: zoneinfo.ZoneInfo, as_of: datetime | None = None,
                 with_incidents: bool = True) -> list[BrandWeek]:
-    """Each brand's figures over one ISO week in ``zone`` (METRICS.md §4 via response_stats, §5, §6)."""
+    """Each brand's figures over one ISO week in ``zone`` (METRICS.md §4 via response_stats, §5, §6), as of
+    :func:`week_as_of` (``as_of`` is the moment the report is made, default now)."""
     from socialfeed.selectors import response_stats
 
     brands = list(brands)
     if not brands:
         return []
     start, end = week_bounds(week=week, zone=zone)
+    as_of = week_as_of(end=end, now=as_of)
     brand_ids = [b.pk for b in brands]
     stats = {_stats_brand_id(s): s for s in response_stats(brands=brands, start=start, end=end, as_of=as_of)}
     tone = _tone_by_brand(brand_ids=brand_ids, start=start, end=end)
@@ -247,6 +271,8 @@ def brand_weeks(*, brands, week: str, zone: zoneinfo.ZoneInfo, as_of: datetime |
             median_frt_s=s.median_frt_s if s else None,
             p90_frt_s=s.p90_frt_s if s else None,
             km_median_s=s.km_median_s if s else None,
+            km_not_reached_over_s=s.km_not_reached_over_s if s else None,
+            as_of=as_of,
             complaints=t["complaints"],
             net_sentiment=net_sentiment(positive=t["positive"], negative=t["negative"], total=t["total"]),
             incidents=[incident_summary(incident=i, now=as_of) for i in incidents.get(brand.pk, [])],

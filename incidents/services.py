@@ -6,20 +6,27 @@ import datetime as dt
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from .models import AuditEntry, Incident, IncidentEvent, MentionHandling, Team
+from .models import AuditEntry, Incident, IncidentEvent, MentionHandling, OffPlatformCommunication, Team
 from .roles import ANALYST, COMMS, MANAGER, ROLES
+
+# How far ahead of the server clock a time typed to the minute may be and still mean "now".
+CLOCK_TOLERANCE = dt.timedelta(minutes=1)
 
 # Model permissions each role's group carries, so staff members of a role can use the admin accordingly.
 _ROLE_PERMISSIONS = {
     COMMS: ["view_brand", "view_officialaccount", "view_trackingterm", "view_incident", "add_incident",
-            "change_incident", "view_incidentevent", "add_incidentevent", "view_source", "view_post", "view_mention"],
+            "change_incident", "view_incidentevent", "add_incidentevent", "view_offplatformcommunication",
+            "add_offplatformcommunication", "change_offplatformcommunication", "view_source", "view_post",
+            "view_mention"],
     MANAGER: ["view_brand", "view_officialaccount", "view_trackingterm", "view_incident", "view_incidentevent",
-              "view_source", "view_post", "view_mention"],
+              "view_offplatformcommunication", "view_source", "view_post", "view_mention"],
     ANALYST: ["view_brand", "view_officialaccount", "view_trackingterm", "view_incident", "view_incidentevent",
-              "view_source", "view_post", "view_mention"],
+              "view_offplatformcommunication", "view_source", "view_post", "view_mention"],
 }
 
 
@@ -57,17 +64,58 @@ def user_create(*, username: str, password: str, role: str, teams: list[str] = (
     return user
 
 
+def _moment(at: dt.datetime | None, *, field: str) -> dt.datetime:
+    """When a timeline entry really happened: now by default, never in the future (a time typed to the minute
+    in the current minute is now)."""
+    now = timezone.now()
+    if at is None:
+        return now
+    if timezone.is_naive(at):
+        raise ValueError(f"{field} needs a time zone.")
+    if at > now + CLOCK_TOLERANCE:
+        raise ValidationError({field: _("This time is in the future: enter when it really happened.")})
+    return min(at, now)
+
+
+def _window_follows_status(incident: Incident, *, before: str, status: str, at: dt.datetime,
+                           end_given: bool) -> None:
+    """METRICS.md §5: an incident whose status becomes resolved ends at the time of that change unless an end
+    time is given; reopening it makes it ongoing again."""
+    resolved = Incident.Status.RESOLVED
+    if status == resolved and before != resolved and incident.ended_at is None and not end_given:
+        if at <= incident.started_at:
+            raise ValidationError({"at": _("An incident can only be resolved after it started (%(start)s UTC).")
+                                   % {"start": incident.started_at.strftime("%Y-%m-%d %H:%M")}})
+        incident.ended_at = at
+    elif before == resolved and status != resolved and not end_given:
+        incident.ended_at = None
+
+
 @transaction.atomic
-def incident_set_status(*, incident: Incident, status: str, author=None, note: str = "") -> IncidentEvent:
-    """Move an incident to a new status and record it on its timeline (and in the audit log)."""
+def incident_set_status(*, incident: Incident, status: str, author=None, note: str = "",
+                        at: dt.datetime | None = None) -> IncidentEvent:
+    """Record a status change on the incident's timeline at the time it really happened (``at``, default now,
+    never in the future) and in the audit log.
+
+    The incident's status is its latest status change: a change back-dated before a later one is recorded
+    where it belongs without changing the current status. Resolving ends the window at that time unless it
+    already has an end; reopening makes it ongoing again (METRICS.md §5). ValidationError names the field.
+    """
     if status not in Incident.Status.values:
         raise ValueError(f"Unknown status {status!r}.")
-    incident.status = status
-    incident.save(update_fields=["status", "updated_at"])
+    at = _moment(at, field="at")
+    later = incident.events.filter(kind=IncidentEvent.Kind.STATUS, at__gt=at).exists()
+    details = {"status": status, "at": _audit_value(at)}
+    if not later:
+        before = incident.status
+        _window_follows_status(incident, before=before, status=status, at=at, end_given=False)
+        incident.status = status
+        incident.save(update_fields=["status", "ended_at", "updated_at"])
+        details["ended_at"] = _audit_value(incident.ended_at)
     AuditEntry.objects.create(user=author, action="incident.status", target=f"incident:{incident.pk}",
-                              details={"status": status})
+                              details=details)
     return IncidentEvent.objects.create(incident=incident, kind=IncidentEvent.Kind.STATUS, status=status,
-                                        text=note, author=author)
+                                        text=note, author=author, at=at)
 
 
 # What incident_update may change; anything else (created_by, timestamps) is not the comms team's to edit.
@@ -114,11 +162,19 @@ def incident_update(*, incident: Incident, author, **fields) -> Incident:
     if unknown:
         raise ValueError(f"Cannot change {', '.join(sorted(unknown))} of an incident.")
     changes = {}
+    before_status = incident.status
+    end_given = "ended_at" in fields and fields["ended_at"] != incident.ended_at
     for name, value in fields.items():
         before = getattr(incident, name)
         if before != value:
             changes[name] = {"from": _audit_value(before), "to": _audit_value(value)}
             setattr(incident, name, value)
+    if "status" in changes:
+        previous_end = incident.ended_at
+        _window_follows_status(incident, before=before_status, status=incident.status, at=timezone.now(),
+                               end_given=end_given)
+        if incident.ended_at != previous_end:
+            changes["ended_at"] = {"from": _audit_value(previous_end), "to": _audit_value(incident.ended_at)}
     if not changes:
         return incident
     _checked(incident).save()
@@ -131,15 +187,44 @@ def incident_update(*, incident: Incident, author, **fields) -> Incident:
 
 
 @transaction.atomic
-def incident_add_note(*, incident: Incident, author, text: str) -> IncidentEvent:
-    """Add a comms person's note to the incident's timeline."""
+def incident_add_note(*, incident: Incident, author, text: str, at: dt.datetime | None = None) -> IncidentEvent:
+    """Add a comms person's note to the incident's timeline, at the time it happened (default now, never in
+    the future)."""
     text = text.strip()
     if not text:
         raise ValueError("A note needs some text.")
-    event = IncidentEvent.objects.create(incident=incident, kind=IncidentEvent.Kind.NOTE, text=text, author=author)
+    at = _moment(at, field="at")
+    event = IncidentEvent.objects.create(incident=incident, kind=IncidentEvent.Kind.NOTE, text=text, author=author,
+                                         at=at)
     AuditEntry.objects.create(user=author, action="incident.note", target=f"incident:{incident.pk}",
-                              details={"event": event.pk, "text": text[:200]})
+                              details={"event": event.pk, "text": text[:200], "at": _audit_value(at)})
     return event
+
+
+@transaction.atomic
+def communication_record(*, incident: Incident, channel: str, sent_at: dt.datetime, text: str, url: str = "",
+                         category: str = "", author=None) -> OffPlatformCommunication:
+    """Record a message the brand sent outside the platforms Hotline reads (METRICS.md §1 off-platform
+    communication: an SMS, an e-mail, a video…), with the time it was really sent, on ``incident``'s brand.
+
+    ``category`` (METRICS.md §6) defaults to what the category rules read in the text, as for official posts.
+    Nothing is stored when anything is wrong: ValidationError names the field (channel, sent_at, text, url,
+    category).
+    """
+    from socialfeed.tone.categories import categorise
+
+    sent_at = _moment(sent_at, field="sent_at")
+    text = (text or "").strip()
+    communication = OffPlatformCommunication(
+        brand=incident.brand, incident=incident, channel=channel, sent_at=sent_at, text=text,
+        url=(url or "").strip(), category=category or (categorise(text) if text else ""), recorded_by=author)
+    communication.full_clean(exclude=["recorded_by"])
+    communication.save()
+    AuditEntry.objects.create(user=author, action="incident.communication", target=f"incident:{incident.pk}",
+                              details={"communication": communication.pk, "channel": channel,
+                                       "sent_at": _audit_value(communication.sent_at),
+                                       "category": communication.category, "text": text[:200]})
+    return communication
 
 
 # --- The board's queue: handled without a reply, assigned -------------------------------------------------
@@ -161,7 +246,7 @@ def mentions_mark_handled(*, incident: Incident, mention_ids, reason: str, user)
     now = timezone.now()
     changed = 0
     for mention in _queued_mentions(incident, mention_ids):
-        handling, _ = MentionHandling.objects.select_for_update().get_or_create(mention=mention)
+        handling, _created = MentionHandling.objects.select_for_update().get_or_create(mention=mention)
         if handling.reason == reason:
             continue
         before = handling.reason
@@ -202,7 +287,7 @@ def mentions_assign(*, incident: Incident, mention_ids, assignee, user) -> int:
     now = timezone.now()
     changed = 0
     for mention in _queued_mentions(incident, mention_ids):
-        handling, _ = MentionHandling.objects.select_for_update().get_or_create(mention=mention)
+        handling, _created = MentionHandling.objects.select_for_update().get_or_create(mention=mention)
         if handling.assigned_to_id == (assignee.pk if assignee else None):
             continue
         before = handling.assigned_to_id

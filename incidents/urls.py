@@ -11,6 +11,7 @@ urlpatterns = [
     path("incidents/<int:pk>/", views.board, name="board"),
     path("incidents/<int:pk>/edit/", views.incident_edit, name="edit"),
     path("incidents/<int:pk>/events/", views.board_event, name="event"),
+    path("incidents/<int:pk>/communications/", views.board_communication, name="communication"),
     path("incidents/<int:pk>/live.json", views.board_live, name="board_live"),
     path("incidents/<int:pk>/charts/<slug:chart>.json", views.board_chart, name="board_chart"),
     path("incidents/<int:pk>/queue.json", views.board_queue, name="board_queue"),

@@ -11,7 +11,7 @@ import logging
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,13 +22,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from socialfeed.selectors import sources_coverage
+
 from . import board as live_board
 from . import figures, queue, spikes
-from .forms import IncidentEventForm, IncidentForm
+from .forms import CommunicationForm, IncidentEventForm, IncidentForm
 from .live_updates import bump_generation, generation, live_response
 from .models import Incident, MentionHandling, Platform
 from .roles import brands_visible_to, can_manage_incidents, role_of
 from .services import (
+    communication_record,
     incident_add_note,
     incident_open,
     incident_set_status,
@@ -51,6 +54,22 @@ def _incident_for(request: HttpRequest, pk: int) -> Incident:
 def _require_comms(request: HttpRequest) -> None:
     if not can_manage_incidents(request.user):
         raise PermissionDenied(_("Only the comms team can change incidents."))
+
+
+def warn_of_overlaps(request: HttpRequest, incident: Incident) -> None:
+    """Overlapping incidents of one brand are allowed (two outages can run at once), but never silently."""
+    for other in figures.overlapping_incidents(incident):
+        messages.warning(request, _(
+            "This incident's window overlaps “%(title)s” (#%(pk)d) of the same brand. Each incident counts every "
+            "mention and official communication inside its own window, so those in the overlap count in both."
+        ) % {"title": other.title, "pk": other.pk})
+
+
+def _form_errors(request: HttpRequest, form) -> None:
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else ""
+        for error in errors:
+            messages.error(request, f"{label}: {error}" if label else error)
 
 
 @login_required
@@ -112,6 +131,7 @@ def incident_new(request: HttpRequest) -> HttpResponse:
     form = IncidentForm(request.POST or None, brands=brands_visible_to(request.user))
     if request.method == "POST" and form.is_valid():
         incident = incident_open(author=request.user, **form.cleaned_data)
+        warn_of_overlaps(request, incident)
         return redirect("incidents:board", pk=incident.pk)
     return render(request, "incidents/incident_form.html", {"form": form, "incident": None})
 
@@ -125,8 +145,18 @@ def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
                         brands=brands_visible_to(request.user))
     if request.method == "POST" and form.is_valid():
         incident_update(incident=incident, author=request.user, **form.cleaned_data)
+        warn_of_overlaps(request, incident)
         return redirect("incidents:board", pk=incident.pk)
     return render(request, "incidents/incident_form.html", {"form": form, "incident": incident})
+
+
+def _timeline(incident: Incident) -> list[dict]:
+    """The incident's own timeline (notes and status changes) and the brand's off-platform communications
+    recorded on it, in the order they happened."""
+    entries = [{"at": e.at, "kind": e.kind, "event": e} for e in incident.events.select_related("author")]
+    entries += [{"at": c.sent_at, "kind": "communication", "communication": c}
+                for c in incident.communications.select_related("recorded_by")]
+    return sorted(entries, key=lambda entry: entry["at"])
 
 
 def _queue_context(request: HttpRequest, incident: Incident, now) -> dict:
@@ -142,15 +172,24 @@ def board(request: HttpRequest, pk: int) -> HttpResponse:
     endpoints below, each sending only what changed (incidents.live_updates)."""
     incident = _incident_for(request, pk)
     now = timezone.now()
+    zone = incident.brand.zone
+    coverage = sources_coverage(sources=incident.brand.sources.filter(enabled=True).order_by("name"),
+                                lost_since=incident.started_at - figures.PHASE)
     brand_languages = [code for code in incident.brand.languages if isinstance(code, str)]
     return render(request, "incidents/board.html", {
         "incident": incident,
         "tiles": live_board.board_tiles(incident=incident, now=now),
         **_queue_context(request, incident, now),
-        "events": incident.events.select_related("author"),
+        "timeline": _timeline(incident),
+        "overlaps": figures.overlapping_incidents(incident),
         "zone": incident.brand.time_zone,
         "can_manage": can_manage_incidents(request.user),
-        "event_form": IncidentEventForm(),
+        "event_form": IncidentEventForm(zone=zone),
+        "communication_form": CommunicationForm(zone=zone, initial={
+            "sent_at": now.astimezone(zone).replace(second=0, microsecond=0, tzinfo=None)}),
+        # How completely each of the brand's sources has been read: complete up to, open gaps, lost stretches.
+        "coverage": coverage,
+        "coverage_attention": any(c.open_gap or c.lost for c in coverage),
         "members": queue.team_members(incident),
         "reasons": MentionHandling.Reason.choices,
         "languages": brand_languages,
@@ -162,20 +201,57 @@ def board(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def board_event(request: HttpRequest, pk: int) -> HttpResponse:
-    """Add a note to the incident's timeline and/or move its status."""
+    """Add a note to the incident's timeline and/or move its status, at the time it really happened."""
     incident = _incident_for(request, pk)
     _require_comms(request)
-    form = IncidentEventForm(request.POST)
+    form = IncidentEventForm(request.POST, zone=incident.brand.zone)
     if not form.is_valid():
-        for error in form.non_field_errors() + [e for errs in form.errors.values() for e in errs]:
-            messages.error(request, error)
+        _form_errors(request, form)
         return redirect("incidents:board", pk=incident.pk)
     data = form.cleaned_data
-    if data["status"]:
-        incident_set_status(incident=incident, status=data["status"], author=request.user, note=data["text"])
-    else:
-        incident_add_note(incident=incident, author=request.user, text=data["text"])
+    try:
+        if data["status"]:
+            event = incident_set_status(incident=incident, status=data["status"], author=request.user,
+                                        note=data["text"], at=data["at"])
+            incident.refresh_from_db()
+            if incident.status != data["status"]:
+                messages.info(request, _("Recorded at its time; the status stays “%(status)s”, the later change.")
+                              % {"status": incident.get_status_display()})
+            elif event.status == Incident.Status.RESOLVED and incident.ended_at == event.at:
+                messages.success(request, _("Resolved: the outage window ends at that time."))
+        else:
+            incident_add_note(incident=incident, author=request.user, text=data["text"], at=data["at"])
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
     return redirect("incidents:board", pk=incident.pk)
+
+
+@login_required
+@require_POST
+def board_communication(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record an off-platform communication (SMS, e-mail, video…) of the incident's brand (METRICS.md §1)."""
+    incident = _incident_for(request, pk)
+    _require_comms(request)
+    form = CommunicationForm(request.POST, zone=incident.brand.zone)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect(f"{_board_url(incident)}#communication-h")
+    try:
+        communication = communication_record(incident=incident, author=request.user, **form.cleaned_data)
+    except ValidationError as error:
+        for field, errors in error.message_dict.items():
+            label = form.fields[field].label if field in form.fields else ""
+            for message in errors:
+                messages.error(request, f"{label}: {message}" if label else message)
+    else:
+        messages.success(request, _("%(channel)s recorded as %(category)s.") % {
+            "channel": communication.get_channel_display(), "category": communication.get_category_display()})
+    return redirect(f"{_board_url(incident)}#timeline-h")
+
+
+def _board_url(incident: Incident) -> str:
+    return reverse("incidents:board", kwargs={"pk": incident.pk})
 
 
 @login_required
@@ -213,10 +289,10 @@ _CHART_FIGURES = [
      gettext_lazy("Median and p90 first response time of the mentions of each bucket, with the target")),
     ("within", gettext_lazy("Answered within the target"),
      gettext_lazy("Share of each bucket's mentions answered within the first-response target")),
-    ("tone", gettext_lazy("Net sentiment: customers and official posts"),
-     gettext_lazy("Net sentiment of customers and tone of official posts per bucket")),
-    ("official", gettext_lazy("Official posts by category"),
-     gettext_lazy("Official replies and broadcasts per bucket, stacked by category")),
+    ("tone", gettext_lazy("Customers’ net sentiment"),
+     gettext_lazy("Net sentiment of customers’ mentions per bucket")),
+    ("official", gettext_lazy("Official posts and off-platform communications by category"),
+     gettext_lazy("Official replies, broadcasts and off-platform communications per bucket, stacked by category")),
 ]
 
 

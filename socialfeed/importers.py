@@ -19,7 +19,7 @@ from django.utils.text import slugify
 from incidents.models import Brand, OfficialAccount
 from socialfeed.clients.x import snowflake_time, tweet_to_post
 from socialfeed.normalised import NormalisedPost
-from socialfeed.services import IngestResult, posts_ingest
+from socialfeed.services import IngestResult, posts_ingest, rejects_record_rows
 
 FORMATS = ("twcs", "x-jsonl", "ibm-cdp")
 BATCH_SIZE = 2000
@@ -228,7 +228,8 @@ def _iso(value: str) -> datetime:
 
 
 def read_ibm_cdp(path: Path) -> Iterator[Row]:
-    """IBM CDP conversations: each turn replies to the one before; the agent's URL reply closes the dialog.
+    """IBM CDP conversations: each turn replies to the one before; the agent's URL reply closes the dialog and is
+    credited to the dialog's company (``dialogHeader.company``).
 
     The file is one JSON array; it is read whole (the published dev split is 0.7 MB).
     """
@@ -262,7 +263,9 @@ def read_ibm_cdp(path: Path) -> Iterator[Row]:
                 previous, previous_author = pid, author
             agent = dialog["agentURL"]
             agent_id = _tweet_id(agent["tweet_ID"], "agentURL.tweet_ID")
-            agent_handle = next((t["agent"] for t in turns if t.get("agent")), company)
+            # The closing reply (the support link) is the dialog's company's: an agent of another brand who
+            # answered earlier in the thread (a customer tagging two brands) did not write it.
+            agent_handle = company
             yield Row(index, post=NormalisedPost(
                 platform="x", platform_id=agent_id, author_id=agent_handle, author_handle=agent_handle,
                 # The agent reply has no datetime in the file: its tweet id (a snowflake) carries the time.
@@ -330,24 +333,42 @@ def posts_import(*, path: Path, fmt: str, on_rejected: Callable[[Rejected], None
     elif fmt == "ibm-cdp":
         summary.brands_created = brands_ensure_for_handles(ibm_cdp_brand_handles(path))
     batch: list[NormalisedPost] = []
+    lines: dict[tuple[str, str], int] = {}
+    origin = f"import_posts --format {fmt} {path.name}"[:255]
+    unreadable: list[Rejected] = []
 
     def flush() -> None:
-        result: IngestResult = posts_ingest(posts=batch)
+        result: IngestResult = posts_ingest(posts=batch, origin=origin, lines=lines)
         summary.stored += result.stored
         summary.updated += result.updated
         summary.duplicates += result.duplicates
+        # Posts the file held but Hotline could not store (an impossible date...): reported like bad rows.
+        for item in result.rejects:
+            summary.rejected += 1
+            on_rejected(Rejected(item.line or 0, f"post {item.platform_id}: {item.reason}"))
         on_progress(len(batch))
         batch.clear()
+        lines.clear()
+
+    def set_aside() -> None:
+        rejects_record_rows(unreadable, origin=origin)
+        unreadable.clear()
 
     for row in READERS[fmt](path):
         summary.read += 1
         if row.rejected is not None:
             summary.rejected += 1
             on_rejected(row.rejected)
+            unreadable.append(row.rejected)
+            if len(unreadable) >= batch_size:
+                set_aside()
             continue
         batch.append(row.post)
+        lines[(row.post.platform, row.post.platform_id)] = row.line
         if len(batch) >= batch_size:
             flush()
     if batch:
         flush()
+    if unreadable:
+        set_aside()
     return summary

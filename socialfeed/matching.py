@@ -78,6 +78,19 @@ class BrandDirectory:
         """METRICS.md §2 (a): brands whose official @handle on this platform appears in the text."""
         return {self.by_handle[(platform, h)][1] for h in handles_in(text) if (platform, h) in self.by_handle}
 
+    def brands_by_listed(self, *, platform: str, handles: tuple[str, ...] | list[str],
+                         ids: tuple[str, ...] | list[str]) -> set[int]:
+        """METRICS.md §2 (a) from the accounts the platform itself lists as mentioned (Mastodon's ``mentions``,
+        Bluesky's mention facets, X's entities): by user id first, then by the full handle as listed. A Mastodon
+        ``acct`` without a domain is an account of the instance Hotline reads, so it matches that instance's
+        official account; ``user@other.instance`` matches only an official account of that very instance."""
+        found = {self.by_user_id[(platform, i)][1] for i in ids if (platform, i) in self.by_user_id}
+        for handle in handles:
+            key = (platform, handle.lower().lstrip("@"))
+            if key in self.by_handle:
+                found.add(self.by_handle[key][1])
+        return found
+
     def brands_by_term(self, *, text: str) -> set[int]:
         """METRICS.md §2 (c): brands one of whose tracking terms appears as a whole word (case-insensitive)."""
         if not text:

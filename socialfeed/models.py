@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from incidents.models import Brand, OfficialAccount, Platform
@@ -44,6 +45,17 @@ class Source(models.Model):
     rate_limited_until = models.DateTimeField(null=True, blank=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
     posts_stored = models.PositiveBigIntegerField(default=0)
+    # Complete polls (socialfeed.polling): ``cursor`` only moves over a contiguous stored range. A poll that had
+    # to stop before reaching it (page budget, rate limit, time bound) leaves a gap between ``cursor`` and the
+    # oldest post it stored; ``backfill_cursor`` is where the next poll resumes the descent (X until_id, Mastodon
+    # max_id, Bluesky until...), ``backfill_head`` the newest position stored above the gap, where ``cursor`` goes
+    # once the gap is closed.
+    backfill_cursor = models.CharField(_("backfill cursor"), max_length=255, blank=True)
+    backfill_head = models.CharField(_("newest stored above the gap"), max_length=255, blank=True)
+    complete_up_to = models.DateTimeField(
+        _("complete up to"), null=True, blank=True,
+        help_text=_("Everything the platform had published before this time has been read (or recorded as lost)."))
+    posts_rejected = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         ordering = ["brand__name", "name"]
@@ -53,6 +65,61 @@ class Source(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_failing(self) -> bool:
+        return bool(self.consecutive_failures) or self.error_is_permanent
+
+
+class SourceGap(models.Model):
+    """A stretch of time a source has not read completely.
+
+    ``recoverable``: Hotline is still fetching it (one open gap per source at most, closed when the backfill
+    reaches the cursor). Not recoverable: the platform cannot give those posts any more (X recent search only
+    reaches 7 days back; a status feed that holds fewer entries than were published), so figures over that
+    stretch may miss posts; it stays listed on the sources page and the board.
+    """
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="gaps")
+    starts_at = models.DateTimeField(_("from"), null=True, blank=True)
+    ends_at = models.DateTimeField(_("to"), null=True, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    recoverable = models.BooleanField(default=True)
+    opened_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["source"], condition=Q(recoverable=True, closed_at__isnull=True),
+                                    name="source_gap_one_open_backfill"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id}: {self.starts_at} – {self.ends_at}"
+
+
+class RejectedPost(models.Model):
+    """A post Hotline could not store, set aside with its reason while the rest of its batch was stored.
+
+    From a poller (``source`` set) or an import (``origin`` names the file and ``line`` the row).
+    """
+
+    source = models.ForeignKey(Source, on_delete=models.SET_NULL, null=True, blank=True, related_name="rejects")
+    origin = models.CharField(_("origin"), max_length=255, blank=True)
+    line = models.PositiveBigIntegerField(_("line"), null=True, blank=True)
+    platform = models.CharField(max_length=16, blank=True)
+    platform_id = models.CharField(max_length=128, blank=True)
+    reason = models.TextField(_("reason"))
+    raw = models.JSONField(default=dict, blank=True)
+    rejected_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-rejected_at", "-id"]
+        indexes = [models.Index(fields=["source", "rejected_at"], name="rejected_post_source_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.platform_id or '?'} ({self.reason[:60]})"
 
 
 class Post(models.Model):
@@ -91,6 +158,8 @@ class Post(models.Model):
     raw = models.JSONField(default=dict, blank=True)
     first_seen_at = models.DateTimeField(auto_now_add=True)
     edited_at = models.DateTimeField(null=True, blank=True)
+    # METRICS.md §2: direct and followers-only messages are stored (a brand may answer that way) but never mentions.
+    is_public = models.BooleanField(default=True)
     source = models.ForeignKey(Source, on_delete=models.SET_NULL, null=True, blank=True, related_name="posts")
 
     # METRICS.md §1: set when one of a brand's official accounts wrote it.
@@ -122,6 +191,23 @@ class Post(models.Model):
 
     def __str__(self) -> str:
         return f"{self.platform}:{self.platform_id}"
+
+
+class PostAlias(models.Model):
+    """Another platform id of a stored post: X gives each edit of a post a new id (``edit_history_tweet_ids``).
+
+    Ingestion reads a reply to any version as a reply to the post (METRICS.md §3), so the original stays answered.
+    """
+
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    alias_id = models.CharField(max_length=128)
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="aliases")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["platform", "alias_id"], name="post_alias_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.alias_id} -> {self.post_id}"
 
 
 class Mention(models.Model):

@@ -14,7 +14,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from incidents.models import Brand
-from socialfeed.models import Mention
+from socialfeed.models import Mention, Source, SourceGap
 
 ANSWERED_WITHIN_DEFAULT_S = 3600.0
 
@@ -31,6 +31,9 @@ class ResponseFigures:
     p90_frt_s: float | None
     answered_within_1h: float | None
     km_median_s: float | None
+    # METRICS.md §4: when fewer than half are answered the silence-counted median is "not reached"; this is the
+    # longest time observed then (shown "not reached (over …)"). None when the median is reached or the set empty.
+    km_not_reached_over_s: float | None = None
 
     def as_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -60,7 +63,8 @@ def kaplan_meier_median(durations: Iterable[tuple[float, bool]]) -> float | None
 
     ``durations`` are (seconds, answered) pairs; an unanswered mention is censored at its wait so far. The median is
     the smallest time at which the estimated share still waiting drops to 0.5 or below; ``None`` when it never does
-    (more than half of the mentions are still waiting), which pages show as "—".
+    (more than half of the mentions are still waiting): "not reached", which pages show with the longest time
+    observed (:func:`figures_from_rows`), never as "—".
     """
     items = sorted(durations, key=lambda d: (d[0], not d[1]))  # events before censorings at the same time
     at_risk = len(items)
@@ -101,12 +105,14 @@ def figures_from_rows(rows: Iterable[tuple[datetime, bool, float | None, datetim
         else:
             km.append((max((as_of - created_at).total_seconds(), 0.0), False))
     frts.sort()
+    km_median = kaplan_meier_median(km) if total else None
     return ResponseFigures(
         mentions=total, answered=answered, unanswered=total - answered,
         reply_rate=answered / total if total else None,
         median_frt_s=quantile(frts, 0.5), p90_frt_s=quantile(frts, 0.9),
         answered_within_1h=within / total if total else None,
-        km_median_s=kaplan_meier_median(km) if total else None,
+        km_median_s=km_median,
+        km_not_reached_over_s=max(d for d, _answered in km) if total and km_median is None else None,
     )
 
 
@@ -156,3 +162,38 @@ def unanswered_counts(*, brand_ids: Iterable[int]) -> dict[int, int]:
     rows = (Mention.objects.filter(brand_id__in=list(brand_ids)).values("brand_id")
             .annotate(n=Count("id", filter=Q(answered=False))))
     return {r["brand_id"]: r["n"] for r in rows}
+
+
+@dataclass(frozen=True)
+class SourceCoverage:
+    """How completely one source has been read: everything before ``complete_up_to`` is stored (or recorded as
+    lost); ``open_gap`` is a stretch still being read back after a burst; ``lost`` are stretches the platform
+    could not give (figures over them may miss posts)."""
+
+    source: Source
+    complete_up_to: datetime | None
+    open_gap: SourceGap | None
+    lost: tuple[SourceGap, ...]
+
+    @property
+    def lost_count(self) -> int:
+        return len(self.lost)
+
+
+def sources_coverage(*, sources: Iterable[Source], lost_since: datetime | None = None,
+                     lost_limit: int = 3) -> list[SourceCoverage]:
+    """Coverage of each source, for the sources page and the board (two queries whatever the number)."""
+    sources = list(sources)
+    gaps = SourceGap.objects.filter(source__in=sources).filter(
+        Q(recoverable=True, closed_at__isnull=True) | Q(recoverable=False)).order_by("-opened_at")
+    if lost_since is not None:
+        gaps = gaps.filter(Q(recoverable=True) | Q(ends_at__isnull=True) | Q(ends_at__gte=lost_since))
+    open_gaps: dict[int, SourceGap] = {}
+    lost: dict[int, list[SourceGap]] = {}
+    for gap in gaps:
+        if gap.recoverable:
+            open_gaps.setdefault(gap.source_id, gap)
+        elif len(lost.setdefault(gap.source_id, [])) < lost_limit:
+            lost[gap.source_id].append(gap)
+    return [SourceCoverage(source=s, complete_up_to=s.complete_up_to, open_gap=open_gaps.get(s.pk),
+                           lost=tuple(lost.get(s.pk, ()))) for s in sources]

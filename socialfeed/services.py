@@ -14,21 +14,22 @@ result independent of arrival order: the stored outcome always equals a full rec
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from socialfeed import tone
 from socialfeed.locks import mention_writes_serialise
 from socialfeed.matching import BrandDirectory
-from socialfeed.models import Mention, Post, Source
-from socialfeed.normalised import NormalisedPost
+from socialfeed.models import Mention, Post, PostAlias, RejectedPost, Source
+from socialfeed.normalised import NormalisedPost, Unstorable, json_clean, post_fit
 from socialfeed.rollups import rollups_refresh
 
 logger = logging.getLogger(__name__)
@@ -37,11 +38,21 @@ logger = logging.getLogger(__name__)
 _MATCH_FIELDS = (
     "id", "platform", "platform_id", "author_id", "author_handle", "created_at", "text", "in_reply_to_id",
     "in_reply_to_author_id", "conversation_id", "is_repost", "official_brand_id", "official_kind",
-    "sentiment_score", "sentiment_label", "tone_analyser", "lang", "category",
+    "sentiment_score", "sentiment_label", "tone_analyser", "lang", "category", "is_public", "edited_at",
 )
 
 # Group key for METRICS.md §3: (brand id, platform, conversation id, author id).
 GroupKey = tuple[int, str, str, str]
+
+
+@dataclass(frozen=True)
+class RejectedItem:
+    """A post set aside instead of stored: what it was and why (``line``: its row in an imported file)."""
+
+    platform: str
+    platform_id: str
+    reason: str
+    line: int | None = None
 
 
 @dataclass
@@ -51,6 +62,8 @@ class IngestResult:
     updated: int = 0
     duplicates: int = 0
     mentions_created: int = 0
+    rejected: int = 0
+    rejects: list[RejectedItem] = field(default_factory=list)
 
     def __iadd__(self, other: IngestResult) -> IngestResult:
         self.read += other.read
@@ -58,34 +71,128 @@ class IngestResult:
         self.updated += other.updated
         self.duplicates += other.duplicates
         self.mentions_created += other.mentions_created
+        self.rejected += other.rejected
+        self.rejects += other.rejects
         return self
 
 
+# Errors that one post's data can cause while its batch is written (a value PostgreSQL refuses, a constraint, a
+# conversion that overflows). A batch failing with one of these is stored again post by post, so that only the
+# posts that cause it are set aside. Anything else (the database going away, a bug) fails the whole batch, which
+# is then retried as a whole: it is not the posts' fault.
+_POISON_ERRORS: tuple[type[BaseException], ...] = (DataError, IntegrityError, ValueError, TypeError, OverflowError,
+                                                   UnicodeError)
+try:  # rows written through psycopg's COPY raise psycopg's own classes, not Django's wrappers
+    import psycopg
+
+    _POISON_ERRORS += (psycopg.DataError, psycopg.IntegrityError)
+except ImportError:  # pragma: no cover - psycopg is a requirement; SQLite runs raise Django's classes
+    pass
+
+
 def posts_ingest(*, posts: Iterable[NormalisedPost], source: Source | None = None,
-                 directory: BrandDirectory | None = None) -> IngestResult:
+                 directory: BrandDirectory | None = None, origin: str = "",
+                 lines: dict[tuple[str, str], int] | None = None) -> IngestResult:
     """Store a batch of posts in one transaction and bring mentions and first responses up to date.
 
     Idempotent: the same batch ingested twice, by two workers at once, or again after a crash stores each post
     once. Callers keep batches bounded (importers and pollers use a few thousand posts at most).
+
+    One bad post never costs the others: every post is first made to fit (``normalised.post_fit``); one that
+    cannot is set aside, and if the batch still fails on a post's data it is stored post by post. Each post set
+    aside is recorded as a ``RejectedPost`` with its reason (``origin`` and ``lines`` name an imported file's
+    rows) and returned in ``IngestResult.rejects``.
     """
     batch: dict[tuple[str, str], NormalisedPost] = {}
+    rejects: list[RejectedItem] = []
+    raw_of: dict[tuple[str, str], dict] = {}
     read = 0
+    lines = lines or {}
     for post in posts:
         read += 1
-        batch[(post.platform, post.platform_id)] = post  # the last copy of a post in a batch wins
-    result = IngestResult(read=read, duplicates=read - len(batch))
-    if not batch:
-        return result
-    directory = directory or BrandDirectory.load()
+        try:
+            fitted = post_fit(post)
+        except Unstorable as exc:
+            key = (str(post.platform), str(post.platform_id))
+            rejects.append(RejectedItem(key[0], key[1][:128], str(exc), lines.get(key)))
+            raw_of[key] = _raw_of(post)
+            continue
+        batch[(fitted.platform, fitted.platform_id)] = fitted  # the last copy of a post in a batch wins
+    result = IngestResult(read=read, duplicates=read - len(batch) - len(rejects))
+    if batch:
+        directory = directory or BrandDirectory.load()
+        try:
+            _ingest_atomic(batch=batch, source=source, directory=directory, result=result)
+        except _POISON_ERRORS as exc:
+            if len(batch) == 1:
+                (key, post), = batch.items()
+                rejects.append(RejectedItem(key[0], key[1], _db_reason(exc), lines.get(key)))
+                raw_of[key] = _raw_of(post)
+            else:
+                logger.warning("a batch of %s posts failed on a post's data (%s); storing it post by post",
+                               len(batch), _db_reason(exc))
+                for key, post in batch.items():
+                    one = posts_ingest(posts=[post], source=source, directory=directory, origin=origin,
+                                       lines={key: lines[key]} if key in lines else None)
+                    result.stored += one.stored
+                    result.updated += one.updated
+                    result.duplicates += one.duplicates
+                    result.mentions_created += one.mentions_created
+                    result.rejected += one.rejected
+                    result.rejects += one.rejects
+    if rejects:
+        _rejects_record(rejects, raw_of=raw_of, source=source, origin=origin)
+        result.rejected += len(rejects)
+        result.rejects += rejects
+    return result
+
+
+def _ingest_atomic(*, batch: dict[tuple[str, str], NormalisedPost], source: Source | None,
+                   directory: BrandDirectory, result: IngestResult) -> None:
     # METRICS.md §6: the whole batch is scored in one matrix product (same results as post by post), before the
     # transaction: scoring needs no database, so another worker can store its batch meanwhile.
     keys = list(batch)
     scores = dict(zip(keys, tone.analyse_many([batch[k].text or "" for k in keys],
                                               [batch[k].lang or "" for k in keys]), strict=True))
+    counts = IngestResult()
     with transaction.atomic():
         mention_writes_serialise()  # concurrent workers each see the batches committed before theirs
-        _ingest_batch(batch=batch, source=source, directory=directory, result=result, scores=scores)
-    return result
+        _ingest_batch(batch=batch, source=source, directory=directory, result=counts, scores=scores)
+    # Counted only once committed: a batch that fails and is stored again post by post is not counted twice.
+    result.stored += counts.stored
+    result.updated += counts.updated
+    result.duplicates += counts.duplicates
+    result.mentions_created += counts.mentions_created
+
+
+def _db_reason(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return f"could not be stored: {text[:500]}"
+
+
+def _raw_of(post: object) -> dict:
+    raw = getattr(post, "raw", None)
+    return json_clean(raw) if isinstance(raw, dict) else {}
+
+
+def rejects_record_rows(rejects: list, *, origin: str, source: Source | None = None) -> None:
+    """Keep rows an importer could not read at all (bad CSV, bad JSON...) with their line and reason."""
+    rows = [RejectedPost(source=source, origin=origin[:255], line=r.line or None, reason=r.reason,
+                         raw={"line": r.line}) for r in rejects]
+    RejectedPost.objects.bulk_create(rows, batch_size=500)
+
+
+def _rejects_record(rejects: list[RejectedItem], *, raw_of: dict, source: Source | None, origin: str) -> None:
+    """Keep every post set aside, with its reason, for the admin's list and the source's page."""
+    rows = [RejectedPost(source=source, origin=origin[:255], line=r.line, platform=r.platform[:16],
+                         platform_id=r.platform_id[:128], reason=r.reason, raw=raw_of.get((r.platform, r.platform_id), {}))
+            for r in rejects]
+    with transaction.atomic():
+        RejectedPost.objects.bulk_create(rows, batch_size=500)
+        if source is not None:
+            Source.objects.filter(pk=source.pk).update(posts_rejected=F("posts_rejected") + len(rows))
+    for r in rejects:
+        logger.warning("post %s:%s set aside: %s", r.platform, r.platform_id, r.reason)
 
 
 def _ingest_batch(*, batch: dict[tuple[str, str], NormalisedPost], source: Source | None,
@@ -108,6 +215,7 @@ def _ingest_batch(*, batch: dict[tuple[str, str], NormalisedPost], source: Sourc
 def _ingest_platform(*, platform: str, posts: dict[str, NormalisedPost], source: Source | None,
                      directory: BrandDirectory, result: IngestResult,
                      touched: set[tuple[int, datetime]], scores: dict[str, tone.ToneResult]) -> set[GroupKey]:
+    posts = _aliases_resolve(platform=platform, posts=posts)
     existing = {
         p.platform_id: p
         for p in Post.objects.filter(platform=platform, platform_id__in=list(posts)).only(*_MATCH_FIELDS)
@@ -115,13 +223,17 @@ def _ingest_platform(*, platform: str, posts: dict[str, NormalisedPost], source:
     now = timezone.now()
     # ``scores``: every post of the batch, scored by posts_ingest before the transaction (METRICS.md §6).
 
-    # Edits: a post seen again with other text keeps its row and its mentions; its text and tone change.
+    # Edits: a post seen again with other text keeps its row and its mentions; its text and tone change. A post
+    # the platform dates its edits for (``edited_at``) only takes a later version: an older copy changes nothing.
     edited: list[Post] = []
     for platform_id, stored in existing.items():
         incoming = posts[platform_id]
-        if incoming.text != stored.text:
+        if _edit_applies(stored=stored, incoming=incoming):
             stored.text = incoming.text
-            stored.edited_at = now
+            if incoming.edited_at is None:
+                stored.edited_at = now
+            elif incoming.edited_at > stored.created_at:
+                stored.edited_at = incoming.edited_at
             _apply_tone(stored, incoming, scores[platform_id])
             edited.append(stored)
         else:
@@ -135,20 +247,27 @@ def _ingest_platform(*, platform: str, posts: dict[str, NormalisedPost], source:
     fresh = {pid: post for pid, post in posts.items() if pid not in existing}
     conversations = _conversations_for(platform=platform, posts=fresh)
     parents = _stored_parents(platform=platform, posts=fresh)
+    # A status-feed source belongs to its brand: its entries are that brand's broadcasts (METRICS.md §1).
+    feed_brand_id = source.brand_id if source is not None and source.kind == Source.Kind.STATUS_FEED else None
     rows: list[Post] = []
     for platform_id, incoming in fresh.items():
+        edited_at = incoming.edited_at if incoming.edited_at and incoming.edited_at > incoming.created_at else None
         row = Post(
             platform=platform, platform_id=platform_id, author_id=incoming.author_id,
             author_handle=incoming.author_handle, created_at=incoming.created_at, text=incoming.text,
             lang=incoming.lang, in_reply_to_id=incoming.in_reply_to_id,
             in_reply_to_author_id=incoming.in_reply_to_author_id, conversation_id=conversations[platform_id],
             is_repost=incoming.is_repost, url=incoming.url[:500], raw=incoming.raw, source=source,
+            is_public=incoming.is_public, edited_at=edited_at,
         )
-        official = directory.official_account_of(platform=platform, author_id=incoming.author_id,
-                                                 author_handle=incoming.author_handle)
+        # METRICS.md §1: a repost by a brand's account is not the brand's own word: neither reply nor broadcast.
+        official = None if incoming.is_repost else directory.official_account_of(
+            platform=platform, author_id=incoming.author_id, author_handle=incoming.author_handle)
         if official:
             row.official_account_id, row.official_brand_id = official
             row.official_kind = _official_kind(row=row, fresh=fresh, parents=parents, directory=directory)
+        elif feed_brand_id is not None:
+            row.official_brand_id, row.official_kind = feed_brand_id, Post.OfficialKind.BROADCAST
         _apply_tone(row, incoming, scores[platform_id])
         rows.append(row)
     # ignore_conflicts: a racing worker may have stored some of these since we looked; theirs stands.
@@ -168,10 +287,14 @@ def _ingest_platform(*, platform: str, posts: dict[str, NormalisedPost], source:
     result.stored += len(fresh)
 
     affected: set[GroupKey] = set()
+    affected |= _aliases_record(platform=platform, posts=posts, stored={**stored, **{p.platform_id: p for p in
+                                                                                 existing.values()}})
     affected |= _reroot_waiting_posts(platform=platform, arrived=stored)
     affected |= _official_children_update(platform=platform, arrived=stored, directory=directory)
+    listed = {pid: (p.mentioned_handles, p.mentioned_ids) for pid, p in posts.items()
+              if p.mentioned_handles is not None or p.mentioned_ids}
     new_mentions = _mentions_for(platform=platform, candidates=list(stored.values()) + edited,
-                                 parents=parents, directory=directory)
+                                 parents=parents, directory=directory, listed=listed)
     if new_mentions:
         Mention.objects.bulk_create(new_mentions, batch_size=1000, ignore_conflicts=True)
         result.mentions_created += len(new_mentions)
@@ -192,6 +315,57 @@ def _ingest_platform(*, platform: str, posts: dict[str, NormalisedPost], source:
             "conversation_id", "author_id"))
         affected |= _groups_with_mentions(platform=platform, triples=targets)
     return affected
+
+
+def _edit_applies(*, stored: Post, incoming: NormalisedPost) -> bool:
+    """A post seen again replaces the stored text when it is a later version: a copy that says when it was
+    edited replaces an older version; a copy that says nothing (an unedited original, or a platform that dates
+    no edits) replaces only a post never edited, so an older copy seen again never undoes an edit."""
+    if incoming.edited_at is None:
+        return incoming.text != stored.text and stored.edited_at is None
+    if stored.edited_at is not None and incoming.edited_at <= stored.edited_at:
+        return False  # an older copy (or the same version) of a post stored at a later version
+    return incoming.text != stored.text or (incoming.edited_at > stored.created_at and stored.edited_at is None)
+
+
+def _aliases_resolve(*, platform: str, posts: dict[str, NormalisedPost]) -> dict[str, NormalisedPost]:
+    """Replies to another version of a post (X edits) reply to the post itself: rewrite their links."""
+    in_batch = {alias: pid for pid, p in posts.items() for alias in p.aliases}
+    linked = {v for p in posts.values() for v in (p.in_reply_to_id, p.conversation_id) if v}
+    unknown = [v for v in linked if v not in in_batch and v not in posts]
+    known = dict(PostAlias.objects.filter(platform=platform, alias_id__in=unknown).values_list(
+        "alias_id", "post__platform_id")) if unknown else {}
+    canonical = {**known, **in_batch}
+    if not canonical:
+        return posts
+    out = {}
+    for pid, post in posts.items():
+        reply_to = canonical.get(post.in_reply_to_id, post.in_reply_to_id)
+        conversation = canonical.get(post.conversation_id, post.conversation_id)
+        if (reply_to, conversation) != (post.in_reply_to_id, post.conversation_id):
+            post = dataclasses.replace(post, in_reply_to_id=reply_to, conversation_id=conversation)
+        out[pid] = post
+    return out
+
+
+def _aliases_record(*, platform: str, posts: dict[str, NormalisedPost], stored: dict[str, Post]) -> set[GroupKey]:
+    """Remember every other id of the arriving posts, and re-point replies stored before their version was known.
+
+    Returns the §3 groups those re-pointed replies can change.
+    """
+    wanted = {alias: stored[pid] for pid, p in posts.items() if pid in stored for alias in p.aliases}
+    if not wanted:
+        return set()
+    PostAlias.objects.bulk_create([PostAlias(platform=platform, alias_id=a, post_id=p.pk) for a, p in wanted.items()],
+                                  ignore_conflicts=True)
+    children = list(Post.objects.filter(platform=platform, in_reply_to_id__in=list(wanted)).only(
+        "id", "in_reply_to_id", "conversation_id"))
+    for child in children:
+        child.in_reply_to_id = wanted[child.in_reply_to_id].platform_id
+    if children:
+        Post.objects.bulk_update(children, ["in_reply_to_id"], batch_size=1000)
+    targets = {(p.conversation_id, p.author_id) for p in wanted.values()}
+    return _groups_with_mentions(platform=platform, triples=targets) if children else set()
 
 
 # Columns written by _posts_insert, in table order of the COPY below.
@@ -350,15 +524,22 @@ def _official_children_update(*, platform: str, arrived: dict[str, Post],
 
 
 def _mentions_for(*, platform: str, candidates: list[Post], parents: dict[str, Post],
-                  directory: BrandDirectory) -> list[Mention]:
-    """METRICS.md §2: (post, brand) mentions for the arriving posts, plus stored replies to arriving official posts."""
+                  directory: BrandDirectory,
+                  listed: dict[str, tuple[tuple[str, ...] | None, tuple[str, ...]]] | None = None) -> list[Mention]:
+    """METRICS.md §2: (post, brand) mentions for the arriving posts, plus stored replies to arriving official posts.
+
+    ``listed``: the accounts a platform itself lists as mentioned in a post (by platform id); for those posts
+    §2 (a) reads the list instead of the text.
+    """
+    listed = listed or {}
     mentions: list[Mention] = []
     seen: set[tuple[int, int]] = set()
     existing = set(Mention.objects.filter(post__in=[c.pk for c in candidates]).values_list("post_id", "brand_id"))
 
     def add(post: Post, brand_id: int, matched_by: str) -> None:
         key = (post.pk, brand_id)
-        if key in seen or key in existing or post.official_brand_id == brand_id or post.is_repost:
+        if (key in seen or key in existing or post.official_brand_id == brand_id or post.is_repost
+                or not post.is_public):  # §2: direct and followers-only messages are not mentions
             return
         seen.add(key)
         complaint = tone.is_complaint(post.text, label=post.sentiment_label, lang=post.lang)
@@ -368,7 +549,12 @@ def _mentions_for(*, platform: str, candidates: list[Post], parents: dict[str, P
     official_parent_brand = {pid: p.official_brand_id for pid, p in parents.items() if p.official_brand_id}
     by_platform_id = {c.platform_id: c for c in candidates}
     for post in candidates:
-        for brand_id in directory.brands_by_handle(platform=platform, text=post.text):
+        handles, ids = listed.get(post.platform_id, (None, ()))
+        if handles is not None or ids:
+            by_handle = directory.brands_by_listed(platform=platform, handles=handles or (), ids=ids)
+        else:
+            by_handle = directory.brands_by_handle(platform=platform, text=post.text)
+        for brand_id in by_handle:
             add(post, brand_id, Mention.MatchedBy.HANDLE)
         if post.in_reply_to_id:
             parent_brand = official_parent_brand.get(post.in_reply_to_id)

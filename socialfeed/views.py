@@ -12,13 +12,15 @@ from django.utils.translation import gettext as _
 from incidents.roles import brands_visible_to
 from socialfeed.clients.base import configuration_status
 from socialfeed.models import Source
+from socialfeed.selectors import SourceCoverage, sources_coverage
 
 
 @dataclass(frozen=True)
 class _SourceRow:
     source: Source
-    state: str  # ok | failing | rate_limited | stopped | not_configured | disabled | never_polled
+    state: str  # ok | catching_up | failing | rate_limited | stopped | not_configured | disabled | never_polled
     state_label: str
+    coverage: SourceCoverage
 
 
 def _state_of(source: Source, *, configured: tuple[bool, str], now) -> tuple[str, str]:
@@ -31,8 +33,12 @@ def _state_of(source: Source, *, configured: tuple[bool, str], now) -> tuple[str
         return "stopped", _("stopped: fix the cause, then reset it")
     if source.rate_limited_until and source.rate_limited_until > now:
         return "rate_limited", _("rate-limited")
-    if source.consecutive_failures:
-        return "failing", _("failing (%(count)s in a row), retrying") % {"count": source.consecutive_failures}
+    if source.consecutive_failures or (source.last_error and source.last_success_at is None
+                                       and source.last_error_at is not None):
+        # A source that has never succeeded but has an error is failing, never "waiting for its first poll".
+        return "failing", _("failing (%(count)s in a row), retrying") % {"count": max(source.consecutive_failures, 1)}
+    if source.backfill_cursor:
+        return "catching_up", _("catching up: reading back what came in during a burst")
     if source.last_success_at is None:
         return "never_polled", _("waiting for its first poll")
     return "ok", _("polling")
@@ -46,9 +52,11 @@ def sources(request: HttpRequest) -> HttpResponse:
                .select_related("brand", "official_account").order_by("brand__name", "name"))
     configured: dict[str, tuple[bool, str]] = {}
     rows = []
-    for source in visible:
+    for coverage in sources_coverage(sources=visible):
+        source = coverage.source
         if source.platform not in configured:
             configured[source.platform] = configuration_status(source.platform)
         state, label = _state_of(source, configured=configured[source.platform], now=now)
-        rows.append(_SourceRow(source=source, state=state, state_label=label))
-    return render(request, "socialfeed/sources.html", {"rows": rows, "now": now})
+        rows.append(_SourceRow(source=source, state=state, state_label=label, coverage=coverage))
+    return render(request, "socialfeed/sources.html", {
+        "rows": rows, "now": now, "can_see_rejects": request.user.is_staff})

@@ -187,6 +187,14 @@ MASTODON_API_BASE_URL = env_str("MASTODON_API_BASE_URL")
 MASTODON_ACCESS_TOKEN = env_str("MASTODON_ACCESS_TOKEN")
 BLUESKY_HANDLE = env_str("BLUESKY_HANDLE")
 BLUESKY_APP_PASSWORD = env_str("BLUESKY_APP_PASSWORD")
+# Where each platform's API answers: the platforms' own addresses unless an operator routes them through a
+# proxy (or a test points them at a local server that pages like the platform).
+X_API_BASE_URL = env_url("X_API_BASE_URL", schemes=("https", "http")) or "https://api.twitter.com"
+BLUESKY_SERVICE_URL = env_url("BLUESKY_SERVICE_URL", schemes=("https", "http")) or "https://bsky.social"
+# Reddit (PRAW): a "script" or "web" app's id and secret, and the User-Agent Reddit's API rules require.
+REDDIT_CLIENT_ID = env_str("REDDIT_CLIENT_ID")
+REDDIT_CLIENT_SECRET = env_str("REDDIT_CLIENT_SECRET")
+REDDIT_USER_AGENT = env_str("REDDIT_USER_AGENT")
 HTTP_TIMEOUT_SECONDS = env_int("HTTP_TIMEOUT_SECONDS", 20, minimum=1)
 
 # --- Security headers that hold everywhere -------------------------------------------------------------

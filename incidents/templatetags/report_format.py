@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django import template
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 register = template.Library()
 
@@ -34,6 +35,19 @@ def duration(value) -> str:
     if minutes:
         return f"{sign}{minutes} min {seconds:02d} s"
     return f"{sign}{seconds} s"
+
+
+@register.filter
+def km_median(figures) -> str:
+    """METRICS.md §4 median time to reply, silence included: its duration, or "not reached (over …)" when fewer
+    than half of the mentions were answered; "—" only for an empty set."""
+    value = getattr(figures, "km_median_s", None)
+    if value is not None:
+        return duration(value)
+    over = getattr(figures, "km_not_reached_over_s", None)
+    if over is not None:
+        return _("not reached (over %(time)s)") % {"time": duration(over)}
+    return NO_VALUE
 
 
 @register.filter

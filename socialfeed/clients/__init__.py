@@ -5,6 +5,7 @@ with the source's kind, query, official account and cursor. Credentials come fro
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from socialfeed.clients.base import (
@@ -48,6 +49,10 @@ def client_for_platform(platform: str) -> PlatformClient:
         from socialfeed.clients.bluesky import BlueskyClient
 
         return BlueskyClient.from_settings()
+    if platform == "reddit":
+        from socialfeed.clients.reddit import RedditClient
+
+        return RedditClient.from_settings()
     from socialfeed.clients.statusfeed import StatusFeedClient
 
     return StatusFeedClient.from_settings()
@@ -67,8 +72,13 @@ def source_query(source: Source) -> str:
     return search_query(handles=list(handles), terms=terms)
 
 
-def fetch_source(*, source: Source, client: PlatformClient | None = None) -> FetchResult:
-    """One fetch for ``source`` from its cursor. Raises SourceError or NotConfigured; stores nothing."""
+def fetch_source(*, source: Source, client: PlatformClient | None = None, since_id: str | None = None,
+                 until: str = "", page_budget: int | None = None, deadline: float | None = None,
+                 not_before: datetime | None = None) -> FetchResult:
+    """One fetch for ``source`` from its cursor (or ``since_id``), down to ``until`` when resuming a gap.
+
+    Raises SourceError or NotConfigured; stores nothing.
+    """
     client = client or client_for(source)
     account = source.official_account
     return client.fetch(
@@ -76,5 +86,6 @@ def fetch_source(*, source: Source, client: PlatformClient | None = None) -> Fet
         query=source_query(source),
         account_handle=account.handle if account else "",
         account_user_id=account.platform_user_id if account else "",
-        since_id=source.cursor,
+        since_id=source.cursor if since_id is None else since_id,
+        until=until, page_budget=page_budget, deadline=deadline, not_before=not_before,
     )

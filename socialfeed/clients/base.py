@@ -6,6 +6,8 @@ every request, and one error type, ``SourceError``, that tells the poller whethe
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -41,12 +43,28 @@ class NotConfigured(Exception):
         super().__init__(f"{platform} is not configured: set {', '.join(self.needs)}")
 
 
+@dataclass(frozen=True)
+class LostRange:
+    """Posts the platform can no longer give (X recent search reaches 7 days back; a status feed holds its last
+    entries only): recorded on the source as a gap that cannot be filled."""
+
+    starts_at: datetime | None
+    ends_at: datetime | None
+    reason: str
+
+
 @dataclass
 class FetchResult:
     """What one fetch brought back.
 
-    ``cursor`` is the newest id (or time, for Bluesky and feeds) seen, to pass back as ``since_id`` next time;
-    it is the ``since_id`` given when nothing new came in.
+    ``cursor`` is the newest position (id, or time for Bluesky, feeds and Reddit) seen, to pass back as
+    ``since_id`` next time; it is the ``since_id`` given when nothing new came in.
+
+    ``complete`` says the fetch paged all the way back to ``since_id`` (or to the end of what the platform
+    serves). When it stopped first (page budget, rate limit, time bound, a page that failed after others came
+    in), ``resume`` is where the next fetch continues the descent, passed back as ``until``. ``error`` is the
+    failure that stopped it, if any: the posts before it are kept. ``account_user_id`` is the official
+    account's platform id when the client had to look it up, so that it is stored once.
     """
 
     posts: list[NormalisedPost]
@@ -55,21 +73,79 @@ class FetchResult:
     rate_limit_reset: datetime | None = None
     requests_made: int = 0
     notes: list[str] = field(default_factory=list)
+    complete: bool = True
+    resume: str = ""
+    lost: list[LostRange] = field(default_factory=list)
+    error: SourceError | None = None
+    account_user_id: str = ""
 
 
 class PlatformClient(Protocol):
     platform: str
+    max_pages: int
 
     def fetch(self, *, kind: str, query: str, account_handle: str, account_user_id: str,
-              since_id: str) -> FetchResult: ...
+              since_id: str, until: str = "", page_budget: int | None = None, deadline: float | None = None,
+              not_before: datetime | None = None) -> FetchResult: ...
 
 
-# The settings each platform needs. Mastodon's token is optional for public timelines, required for mentions.
+@dataclass
+class Descent:
+    """What ``descend`` read: items newest first, whether it reached the cursor, and why it stopped if not."""
+
+    items: list[Any]
+    complete: bool
+    pages: int
+    last_token: str | None = None
+    error: SourceError | None = None
+    stopped_by: str = ""  # "pages", "time", "rate limit" or "error" when not complete
+
+
+def descend(fetch_page: Callable[[str | None], tuple[list[Any], str | None, bool]], *,
+            reached: Callable[[Any], bool], max_pages: int, deadline: float | None = None,
+            first_token: str | None = None) -> Descent:
+    """Page a newest-first listing back until it reaches the cursor (``reached(item)``), runs out of pages, or
+    the page budget, the time bound or the rate limit stops it first.
+
+    ``fetch_page(token)`` returns (items, token of the next older page or None at the end, rate limit spent).
+    A page that fails after others came in ends the descent with ``error`` set: what was read is kept, and the
+    caller resumes from it next time. A failure on the first page is raised as it is.
+    """
+    items: list[Any] = []
+    seen_tokens: set[str] = set()
+    token = first_token
+    pages = 0
+    while True:
+        if pages >= max_pages:
+            return Descent(items, False, pages, token, stopped_by="pages")
+        if deadline is not None and pages and time.monotonic() > deadline:
+            return Descent(items, False, pages, token, stopped_by="time")
+        try:
+            batch, next_token, spent = fetch_page(token)
+        except SourceError as exc:
+            if not pages:
+                raise
+            return Descent(items, False, pages, token, error=exc, stopped_by="error")
+        pages += 1
+        kept = [item for item in batch if not reached(item)]
+        items.extend(kept)
+        if len(kept) < len(batch) or not batch or not next_token or next_token in seen_tokens:
+            # Reached the cursor, an empty page, the end of the listing, or a token already followed (never pay
+            # for the same page twice).
+            return Descent(items, True, pages, next_token)
+        seen_tokens.add(next_token)
+        token = next_token
+        if spent:
+            return Descent(items, False, pages, token, stopped_by="rate limit")
+
+
+# The settings each platform needs.# The settings each platform needs. Mastodon's token is optional for public timelines, required for mentions.
 REQUIRED_SETTINGS: dict[str, tuple[str, ...]] = {
     "x": ("X_BEARER_TOKEN",),
     "mastodon": ("MASTODON_API_BASE_URL",),
     "bluesky": ("BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD"),
     "feed": (),
+    "reddit": ("REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET", "REDDIT_USER_AGENT"),
 }
 
 

@@ -21,9 +21,11 @@ from mastodon.errors import (
 )
 
 from socialfeed.clients.base import (
+    Descent,
     FetchResult,
     NotConfigured,
     SourceError,
+    descend,
     epoch_to_utc,
     html_to_text,
     http_timeout,
@@ -38,6 +40,8 @@ from socialfeed.normalised import NormalisedPost
 PLATFORM = "mastodon"
 PAGE_SIZE = 40  # Mastodon's maximum for timelines and notifications
 MAX_PAGES = 5
+# METRICS.md §2: only public posts are mentions; "unlisted" is public (only left out of public timelines).
+PUBLIC_VISIBILITIES = ("public", "unlisted")
 
 
 def _get(obj: Any, name: str, default: Any = None) -> Any:
@@ -55,7 +59,12 @@ def _as_datetime(value: Any) -> datetime:
 
 
 def status_to_post(status: Any) -> NormalisedPost:
-    """A Mastodon Status as Hotline's post shape. A reblog keeps the reblogger as author, flagged as repost."""
+    """A Mastodon Status as Hotline's post shape. A reblog keeps the reblogger as author, flagged as repost.
+
+    Mentions come from the status's own ``mentions`` list (account id and ``acct``), not from the HTML; direct
+    and followers-only statuses are kept but flagged non-public (never mentions, METRICS.md §2); ``edited_at``
+    is the platform's time of the version carried.
+    """
     account = _get(status, "account") or {}
     reblog = _get(status, "reblog")
     shown = reblog or status
@@ -64,6 +73,9 @@ def status_to_post(status: Any) -> NormalisedPost:
     if spoiler:
         # A content warning is what followers read first; keep it ahead of the body.
         text = f"{spoiler}\n\n{text}" if text else spoiler
+    mentions = [m for m in _get(shown, "mentions") or [] if m]
+    edited = _get(shown, "edited_at")
+    visibility = str(_get(status, "visibility") or "public")
     return NormalisedPost(
         platform=PLATFORM,
         platform_id=str(_get(status, "id")),
@@ -78,6 +90,10 @@ def status_to_post(status: Any) -> NormalisedPost:
         is_repost=bool(reblog),
         url=str(_get(status, "url") or _get(shown, "url") or _get(status, "uri") or ""),
         raw=json_safe(dict(status)) if isinstance(status, dict) else {},
+        edited_at=_as_datetime(edited) if edited else None,
+        mentioned_handles=tuple(str(_get(m, "acct") or _get(m, "username") or "") for m in mentions),
+        mentioned_ids=tuple(str(_get(m, "id")) for m in mentions if _get(m, "id")),
+        is_public=visibility in PUBLIC_VISIBILITIES,
     )
 
 
@@ -100,28 +116,27 @@ class MastodonClient:
         return cls(api_base_url=settings.MASTODON_API_BASE_URL, access_token=settings.MASTODON_ACCESS_TOKEN)
 
     def fetch(self, *, kind: str, query: str = "", account_handle: str = "", account_user_id: str = "",
-              since_id: str = "") -> FetchResult:
-        requests_made = 0
+              since_id: str = "", until: str = "", page_budget: int | None = None, deadline: float | None = None,
+              not_before: datetime | None = None) -> FetchResult:
+        """Newest first (or below ``until``, the ``max_id`` where an open gap resumes) back to ``since_id``,
+        following the Link headers Mastodon sends."""
+        budget = self.max_pages if page_budget is None else page_budget
+        learnt = ""
         if kind == "account_posts":
-            account_id = account_user_id or self._account_id(account_handle)
-            requests_made += 0 if account_user_id else 1
-            statuses, pages = self._paged(lambda **kw: self.api.account_statuses(account_id, **kw), since_id)
+            account_id = account_user_id
+            if not account_id:
+                account_id = learnt = self._account_id(account_handle)  # stored by the poller, asked once
+            method = lambda **kw: self.api.account_statuses(account_id, **kw)  # noqa: E731
         elif kind == "mentions":
             if not self.has_token:
                 raise SourceError("Mastodon mentions need MASTODON_ACCESS_TOKEN for the official account.",
                                   permanent=True)
-            notifications, pages = self._paged(
-                lambda **kw: self.api.notifications(types=["mention"], **kw), since_id)
-            posts = [status_to_post(n["status"]) for n in notifications if _get(n, "status")]
-            # The cursor of a mentions source is the newest notification id: that is what since_id pages on.
-            cursor = newest_numeric_id([str(_get(n, "id")) for n in notifications], since_id)
-            return self._result(posts, cursor, requests_made + pages)
+            method = lambda **kw: self.api.notifications(types=["mention"], **kw)  # noqa: E731
         elif kind == "hashtag":
             tag = query.strip().lstrip("#")
             if not tag:
                 raise SourceError("A Mastodon hashtag source needs a hashtag.", permanent=True)
-            # The first call also checks the instance serves the tag timeline (GET /api/v2/instance).
-            statuses, pages = self._paged(lambda **kw: self.api.timeline_hashtag(tag, **kw), since_id)
+            method = lambda **kw: self.api.timeline_hashtag(tag, **kw)  # noqa: E731
         elif kind == "search":
             if not query.strip():
                 raise SourceError("A Mastodon search source needs a query.", permanent=True)
@@ -130,40 +145,63 @@ class MastodonClient:
             # end when that probe fails: one extra call per poll and a crash risk for little gain.
             found = self._call(lambda: self.api.search_v2(query.strip(), result_type="statuses",
                                                           exclude_unreviewed=False))
-            statuses, pages = list(_get(found, "statuses") or []), 1
+            statuses = list(_get(found, "statuses") or [])
+            posts = [status_to_post(s) for s in statuses if is_newer_id(str(_get(s, "id")), since_id)]
+            cursor = newest_numeric_id([p.platform_id for p in posts], since_id)
+            return self._result(posts, cursor, 1, complete=True)
         else:
             raise SourceError(f"Mastodon sources cannot follow {kind!r}.", permanent=True)
-        posts = [status_to_post(s) for s in statuses if is_newer_id(str(_get(s, "id")), since_id)]
-        cursor = newest_numeric_id([p.platform_id for p in posts], since_id)
-        return self._result(posts, cursor, requests_made + pages)
 
-    def _result(self, posts: list[NormalisedPost], cursor: str, requests_made: int) -> FetchResult:
+        descent = self._paged(method, since_id=since_id, until=until, budget=max(budget, 0), deadline=deadline,
+                              not_before=not_before)
+        # The cursor of a mentions source is the newest notification id: that is what since_id pages on.
+        ids = [str(_get(item, "id")) for item in descent.items]
+        statuses = [_get(item, "status") for item in descent.items] if kind == "mentions" else descent.items
+        posts = [status_to_post(s) for s in statuses if s]
+        result = self._result(posts, newest_numeric_id(ids, since_id), descent.pages + (1 if learnt else 0),
+                              complete=descent.complete)
+        result.error = descent.error
+        result.account_user_id = learnt
+        if not descent.complete:
+            result.resume = min(ids, key=int) if ids else until  # max_id is exclusive
+            result.notes.append(f"stopped after {descent.pages} pages ({descent.stopped_by})")
+        return result
+
+    def _result(self, posts: list[NormalisedPost], cursor: str, requests_made: int, *,
+                complete: bool) -> FetchResult:
         remaining = self.api.ratelimit_remaining
         return FetchResult(posts=posts, cursor=cursor,
                            rate_limit_remaining=int(remaining) if remaining is not None else None,
                            rate_limit_reset=epoch_to_utc(self.api.ratelimit_reset),
-                           requests_made=requests_made)
+                           requests_made=requests_made, complete=complete)
 
-    def _paged(self, method: Any, since_id: str) -> tuple[list[Any], int]:
-        """Newest page first, then older pages (max_id) down to since_id; bounded by max_pages."""
-        items: list[Any] = []
-        max_id: str | None = None
-        seen_max_ids: set[str] = set()
-        pages = 0
-        while pages < self.max_pages:
-            page = self._call(lambda max_id=max_id: method(since_id=since_id or None, max_id=max_id, limit=PAGE_SIZE))
-            pages += 1
-            if not isinstance(page, list):
+    def _paged(self, method: Any, *, since_id: str, until: str, budget: int, deadline: float | None,
+               not_before: datetime | None) -> Descent:
+        """Newest page first, then older pages down to since_id: ``max_id`` from the page's Link header (what
+        Mastodon documents), or the oldest id of a full page when a server sends none."""
+
+        def page(max_id: str | None) -> tuple[list[Any], str | None, bool]:
+            items = self._call(lambda: method(since_id=since_id or None, max_id=max_id, limit=PAGE_SIZE))
+            if not isinstance(items, list):
                 raise SourceError("Mastodon sent a malformed page (expected a list); nothing was stored.")
-            items.extend(page)
-            if len(page) < PAGE_SIZE:
-                break
-            oldest = str(_get(page[-1], "id"))
-            if oldest in seen_max_ids:
-                break
-            seen_max_ids.add(oldest)
-            max_id = oldest
-        return items, pages
+            following = getattr(items, "_pagination_next", None) or {}
+            next_max = following.get("max_id") if isinstance(following, dict) else None
+            if next_max is None and len(items) >= PAGE_SIZE:
+                next_max = _get(items[-1], "id")
+            if len(items) < PAGE_SIZE:
+                next_max = None  # a short page is the last one above since_id
+            remaining = self.api.ratelimit_remaining
+            return list(items), str(next_max) if next_max is not None else None, remaining == 0
+
+        def reached(item: Any) -> bool:
+            if since_id and not is_newer_id(str(_get(item, "id")), since_id):
+                return True
+            if not_before is not None:
+                created = _get(item, "created_at") or _get(_get(item, "status"), "created_at")
+                return created is not None and _as_datetime(created) < not_before
+            return False
+
+        return descend(page, reached=reached, max_pages=budget, deadline=deadline, first_token=until or None)
 
     def _account_id(self, handle: str) -> str:
         if not handle:

@@ -27,12 +27,14 @@ def parse_query(query: str) -> tuple[int, datetime]:
 
 class ReplayClient:
     platform = "replay"
+    max_pages = 1
 
     def __init__(self, *, now: datetime | None = None) -> None:
         self._now = now
 
     def fetch(self, *, kind: str = "replay", query: str = "", account_handle: str = "", account_user_id: str = "",
-              since_id: str = "") -> FetchResult:
+              since_id: str = "", until: str = "", page_budget: int | None = None, deadline: float | None = None,
+              not_before: datetime | None = None) -> FetchResult:
         from incidents.demo import scenario_posts
 
         seed, anchor = parse_query(query)

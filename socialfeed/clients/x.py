@@ -6,8 +6,9 @@ a 429 (the poller reschedules at the reset time), pages with ``since_id`` and st
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from datetime import UTC, datetime
+import re
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
@@ -16,8 +17,10 @@ from django.conf import settings
 
 from socialfeed.clients.base import (
     FetchResult,
+    LostRange,
     NotConfigured,
     SourceError,
+    descend,
     epoch_to_utc,
     http_timeout,
     is_newer_id,
@@ -28,12 +31,19 @@ from socialfeed.normalised import NormalisedPost
 
 PLATFORM = "x"
 API_HOST = "https://api.twitter.com"
-TWEET_FIELDS = ["created_at", "author_id", "conversation_id", "in_reply_to_user_id", "referenced_tweets", "lang"]
+TWEET_FIELDS = ["created_at", "author_id", "conversation_id", "in_reply_to_user_id", "referenced_tweets", "lang",
+                "edit_history_tweet_ids", "note_tweet", "entities"]
 USER_FIELDS = ["username"]
 EXPANSIONS = ["author_id"]
 MAX_RESULTS = 100
-# Bounded so one poll of a busy search cannot drain the month's read quota; the rest comes next poll.
+# Bounded so one poll of a busy search cannot drain the month's read quota; the rest is kept as a gap that the
+# next poll resumes (socialfeed.polling), so nothing is skipped.
 MAX_PAGES = 5
+# Recent search reaches this far back; X refuses a since_id or start_time older than that (400).
+SEARCH_WINDOW = timedelta(days=7)
+SEARCH_WINDOW_MARGIN = timedelta(minutes=2)
+_NOTHING_LEFT = "-"
+_WINDOW_START_SAID = re.compile(r"created after (\d{4}-\d\d-\d\dT[\d:.]+Z)")
 # X search rejects queries over 512 characters (Basic/Pro recent search).
 MAX_QUERY_LENGTH = 512
 SNOWFLAKE_EPOCH_MS = 1288834974657
@@ -55,6 +65,24 @@ class _HotlineSession(requests.Session):
         if self.api_host != API_HOST and url.startswith(API_HOST):
             url = self.api_host + url[len(API_HOST):]
         return super().request(method, url, *args, **kwargs)
+
+
+def _search_window(*, since_id: str, until: str, not_before: datetime | None,
+                   window_start: datetime) -> tuple[str, str, datetime | None, list[LostRange]]:
+    """Fit a search into X's 7-day window: a cursor older than the window becomes the window's start, and the
+    stretch between the two is lost (recorded, never silently skipped)."""
+    reason = ("X recent search only reaches 7 days back; posts from before "
+              f"{window_start:%Y-%m-%d %H:%M} UTC could not be read")
+    lost: list[LostRange] = []
+    since_at = snowflake_time(since_id) if since_id.isdigit() else not_before
+    until_at = snowflake_time(until) if until.isdigit() else None
+    if until_at is not None and until_at <= window_start:
+        # Even the rest of an open gap is out of reach now.
+        return since_id, _NOTHING_LEFT, None, [LostRange(since_at, until_at, reason)]
+    if since_at is not None and since_at < window_start:
+        lost.append(LostRange(since_at, window_start, reason))
+        return "", until, window_start, lost
+    return since_id, until, not_before, lost
 
 
 def search_query(*, handles: Iterable[str], terms: Iterable[str]) -> str:
@@ -88,14 +116,27 @@ def search_query(*, handles: Iterable[str], terms: Iterable[str]) -> str:
     return query
 
 
+def snowflake_at(moment: datetime) -> str:
+    """The smallest X id created at ``moment``: a since_id that means "after this time"."""
+    return str(max(0, int(moment.timestamp() * 1000) - SNOWFLAKE_EPOCH_MS) << 22)
+
+
 def snowflake_time(tweet_id: str) -> datetime:
     """Creation time encoded in an X id, for payloads that come without created_at."""
     return datetime.fromtimestamp(((int(tweet_id) >> 22) + SNOWFLAKE_EPOCH_MS) / 1000, tz=UTC)
 
 
 def tweet_to_post(tweet: dict[str, Any], users: dict[str, dict[str, Any]]) -> NormalisedPost:
-    """One API v2 tweet object (with the page's ``includes.users`` by id) as Hotline's post shape."""
-    tweet_id = str(tweet["id"])
+    """One API v2 tweet object (with the page's ``includes.users`` by id) as Hotline's post shape.
+
+    - An edited post has a new id per version (``edit_history_tweet_ids``, oldest first, the latest last): it
+      stays one post, under its original id, with the latest text; the other ids are its ``aliases``, so a reply
+      to any version answers it (METRICS.md §3). Its creation time is the original's.
+    - A long post's full text is in ``note_tweet`` (``text`` stops at 280 characters).
+    - Links: X writes t.co addresses in the text; their destinations (``entities.urls``) replace them.
+    - Mentions: the accounts X lists in ``entities.mentions`` (by id and user name).
+    """
+    raw_id = str(tweet["id"])
     author_id = str(tweet.get("author_id") or "")
     handle = str(users.get(author_id, {}).get("username") or "")
     in_reply_to_id = ""
@@ -105,22 +146,56 @@ def tweet_to_post(tweet: dict[str, Any], users: dict[str, dict[str, Any]]) -> No
             in_reply_to_id = str(ref.get("id") or "")
         elif ref.get("type") == "retweeted":
             is_repost = True
+    history = [str(i) for i in tweet.get("edit_history_tweet_ids") or [] if str(i).isascii() and str(i).isdigit()]
+    canonical = history[0] if history else raw_id
+    aliases = tuple(dict.fromkeys(i for i in [*history, raw_id] if i != canonical))
     created = tweet.get("created_at")
+    version_at = parse_iso_datetime(created) if created else snowflake_time(raw_id)
+    edited_at = None
+    created_at = version_at
+    if len(history) > 1:
+        created_at = snowflake_time(canonical) if canonical != raw_id else version_at
+        edited_at = version_at  # the time of the version carried: an older copy never overwrites a later one
+    note = tweet.get("note_tweet") if isinstance(tweet.get("note_tweet"), dict) else {}
+    text = str(note.get("text") or tweet.get("text") or "")
+    entities = note.get("entities") if note.get("text") else tweet.get("entities")
+    mentioned_handles: tuple[str, ...] | None = None
+    mentioned_ids: tuple[str, ...] = ()
+    if isinstance(entities, dict):
+        text = _links_expanded(text, entities.get("urls") or [])
+        mentions = [m for m in entities.get("mentions") or [] if isinstance(m, dict)]
+        mentioned_handles = tuple(str(m.get("username") or "") for m in mentions if m.get("username"))
+        mentioned_ids = tuple(str(m.get("id")) for m in mentions if m.get("id"))
     return NormalisedPost(
         platform=PLATFORM,
-        platform_id=tweet_id,
+        platform_id=canonical,
         author_id=author_id,
         author_handle=handle,
-        created_at=parse_iso_datetime(created) if created else snowflake_time(tweet_id),
-        text=str(tweet.get("text") or ""),
+        created_at=created_at,
+        text=text,
         lang=str(tweet.get("lang") or ""),
         in_reply_to_id=in_reply_to_id,
         in_reply_to_author_id=str(tweet.get("in_reply_to_user_id") or ""),
         conversation_id=str(tweet.get("conversation_id") or ""),
         is_repost=is_repost,
-        url=f"https://x.com/{handle or 'i'}/status/{tweet_id}",
+        url=f"https://x.com/{handle or 'i'}/status/{canonical}",
         raw=tweet,
+        edited_at=edited_at,
+        aliases=aliases,
+        mentioned_handles=mentioned_handles,
+        mentioned_ids=mentioned_ids,
     )
+
+
+def _links_expanded(text: str, urls: list[Any]) -> str:
+    for entity in urls:
+        if not isinstance(entity, dict):
+            continue
+        short = str(entity.get("url") or "")
+        target = str(entity.get("unwound_url") or entity.get("expanded_url") or "")
+        if short and target.startswith(("http://", "https://")):
+            text = text.replace(short, target)
+    return text
 
 
 def _http_error_message(exc: tweepy.HTTPException) -> str:
@@ -132,36 +207,86 @@ class XClient:
     platform = PLATFORM
 
     def __init__(self, *, bearer_token: str, timeout: float | None = None, api_host: str = API_HOST,
-                 max_pages: int = MAX_PAGES) -> None:
+                 max_pages: int = MAX_PAGES, now: Callable[[], datetime] | None = None) -> None:
         if not bearer_token:
             raise NotConfigured(PLATFORM, ["X_BEARER_TOKEN"])
         self.max_pages = max_pages
+        self.now = now or (lambda: datetime.now(tz=UTC))  # where the 7-day search window starts
         self.api = tweepy.Client(bearer_token=bearer_token, return_type=requests.Response,
                                  wait_on_rate_limit=False)
         self.api.session = _HotlineSession(timeout=timeout or http_timeout(), api_host=api_host)
 
     @classmethod
     def from_settings(cls) -> XClient:
-        return cls(bearer_token=settings.X_BEARER_TOKEN)
+        return cls(bearer_token=settings.X_BEARER_TOKEN, api_host=settings.X_API_BASE_URL or API_HOST)
 
     def fetch(self, *, kind: str, query: str = "", account_handle: str = "", account_user_id: str = "",
-              since_id: str = "") -> FetchResult:
-        common = {"tweet_fields": TWEET_FIELDS, "expansions": EXPANSIONS, "user_fields": USER_FIELDS,
-                  "max_results": MAX_RESULTS}
-        if since_id:
-            common["since_id"] = since_id
+              since_id: str = "", until: str = "", page_budget: int | None = None, deadline: float | None = None,
+              not_before: datetime | None = None) -> FetchResult:
+        """Page newest first from the top (or from ``until``, exclusive, when resuming a gap) back to ``since_id``.
+
+        Recent search only reaches 7 days back: a ``since_id`` older than that is replaced by the window's start
+        and the stretch before it is reported as lost (``FetchResult.lost``) instead of failing the source.
+        """
+        common: dict[str, Any] = {"tweet_fields": TWEET_FIELDS, "expansions": EXPANSIONS, "user_fields": USER_FIELDS,
+                                  "max_results": MAX_RESULTS}
+        budget = self.max_pages if page_budget is None else page_budget
+        lost: list[LostRange] = []
+        learnt_user_id = ""
         if kind == "search":
             if not query:
                 raise SourceError("An X search source needs a query.", permanent=True)
-            return self._paged(self.api.search_recent_tweets, query, token_param="next_token",
-                               since_id=since_id, params=common)
-        if kind in ("mentions", "account_posts"):
-            user_id = account_user_id or self._user_id(account_handle)
+            window_start = self.now() - SEARCH_WINDOW + SEARCH_WINDOW_MARGIN
+            since_id, until, not_before, lost = _search_window(since_id=since_id, until=until,
+                                                               not_before=not_before, window_start=window_start)
+            if until == _NOTHING_LEFT:
+                return FetchResult(posts=[], cursor=since_id, complete=True, lost=lost)
+            if lost:
+                not_before = window_start
+            method, first_arg, token_param = self.api.search_recent_tweets, query, "next_token"
+        elif kind in ("mentions", "account_posts"):
+            user_id = account_user_id
+            if not user_id:
+                user_id = learnt_user_id = self._user_id(account_handle)  # stored by the poller, asked once
             method = self.api.get_users_mentions if kind == "mentions" else self.api.get_users_tweets
-            return self._paged(method, user_id, token_param="pagination_token", since_id=since_id,
-                               params=common)
-        raise SourceError(f"X sources cannot follow {kind!r}; use mentions, search or account_posts.",
-                          permanent=True)
+            first_arg, token_param = user_id, "pagination_token"
+        else:
+            raise SourceError(f"X sources cannot follow {kind!r}; use mentions, search or account_posts.",
+                              permanent=True)
+        if since_id:
+            common["since_id"] = since_id
+        elif not_before is not None:
+            common["start_time"] = not_before.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if until:
+            common["until_id"] = until
+        floor = since_id or (snowflake_at(not_before) if not_before is not None else "")
+        try:
+            result = self._paged(method, first_arg, token_param=token_param, since_id=since_id, floor=floor,
+                                 params=common, budget=max(budget, 0), deadline=deadline)
+        except SourceError as exc:
+            if not (kind == "search" and since_id and exc.permanent and "since_id" in str(exc)):
+                raise
+            # X's clock and ours disagree on where the window starts: read from X's start (its message says
+            # where: "'since_id' must be a tweet id created after <time>"), record the rest as lost.
+            said = _WINDOW_START_SAID.search(str(exc))
+            try:
+                window_start = parse_iso_datetime(said.group(1)) if said else window_start + 4 * SEARCH_WINDOW_MARGIN
+            except ValueError:
+                window_start += 4 * SEARCH_WINDOW_MARGIN
+            window_start += SEARCH_WINDOW_MARGIN
+            lost.append(LostRange(snowflake_time(since_id), window_start, f"{exc}; read from the 7-day window's start"))
+            common.pop("since_id", None)
+            common["start_time"] = window_start.strftime("%Y-%m-%dT%H:%M:%SZ")
+            result = self._paged(method, first_arg, token_param=token_param, since_id="",
+                                 floor=snowflake_at(window_start), params=common, budget=max(budget - 1, 0),
+                                 deadline=deadline)
+            result.requests_made += 1
+        result.lost = lost + result.lost
+        result.account_user_id = learnt_user_id
+        result.requests_made += 1 if learnt_user_id else 0
+        if not result.complete and not result.resume:
+            result.resume = until  # nothing read: resume where this fetch was asked to
+        return result
 
     def _user_id(self, handle: str) -> str:
         if not handle:
@@ -173,46 +298,48 @@ class XClient:
             raise SourceError(f"X has no user @{handle}.", permanent=True)
         return user_id
 
-    def _paged(self, method: Any, first_arg: str, *, token_param: str, since_id: str,
-               params: dict[str, Any]) -> FetchResult:
-        posts: list[NormalisedPost] = []
-        seen_tokens: set[str] = set()
-        token = ""
-        remaining: int | None = None
-        reset: datetime | None = None
-        requests_made = 0
-        notes: list[str] = []
-        for _page in range(self.max_pages):
+    def _paged(self, method: Any, first_arg: str, *, token_param: str, since_id: str, floor: str,
+               params: dict[str, Any], budget: int, deadline: float | None) -> FetchResult:
+        state: dict[str, Any] = {"remaining": None, "reset": None}
+
+        def page(token: str | None) -> tuple[list[tuple[dict, dict]], str | None, bool]:
             page_params = dict(params)
             if token:
                 page_params[token_param] = token
-            response = self._call(method, first_arg, **page_params)
-            requests_made += 1
-            remaining, reset = _rate_limit(response)
+            try:
+                response = self._call(method, first_arg, **page_params)
+            except SourceError as exc:
+                if exc.retry_at is not None:
+                    state["remaining"], state["reset"] = 0, exc.retry_at
+                raise
+            state["remaining"], state["reset"] = _rate_limit(response)
             payload = self._json(response)
             users = {str(u.get("id")): u for u in (payload.get("includes") or {}).get("users") or []}
+            tweets = []
             for tweet in payload.get("data") or []:
                 if not isinstance(tweet, dict) or "id" not in tweet:
                     raise SourceError("X sent a tweet without an id; the page was not stored.")
-                # X honours since_id, but a replayed or raced page must never move the cursor backwards.
-                if is_newer_id(str(tweet["id"]), since_id):
-                    posts.append(tweet_to_post(tweet, users))
-            token = str((payload.get("meta") or {}).get("next_token") or "")
-            if not token:
-                break
-            if token in seen_tokens:
-                # Never pay for the same page twice, even if X hands back a token we already followed.
-                break
-            seen_tokens.add(token)
-            if remaining == 0:
-                notes.append("stopped paging: rate limit reached")
-                break
-        else:
-            if token:
-                notes.append(f"stopped after {self.max_pages} pages; older posts come next poll")
-        cursor = newest_numeric_id([p.platform_id for p in posts], since_id)
-        return FetchResult(posts=posts, cursor=cursor, rate_limit_remaining=remaining, rate_limit_reset=reset,
-                           requests_made=requests_made, notes=notes)
+                tweets.append((tweet, users))
+            token = str((payload.get("meta") or {}).get("next_token") or "") or None
+            return tweets, token, state["remaining"] == 0
+
+        # X honours since_id, but a replayed or raced page must never move the cursor backwards.
+        descent = descend(page, reached=lambda item: not is_newer_id(str(item[0]["id"]), since_id),
+                          max_pages=budget, deadline=deadline)
+        posts = [tweet_to_post(tweet, users) for tweet, users in descent.items]
+        raw_ids = [str(tweet["id"]) for tweet, _users in descent.items]
+        notes = []
+        if not descent.complete:
+            notes.append({"pages": f"stopped after {descent.pages} pages", "time": "stopped: poll time bound",
+                          "rate limit": "stopped paging: rate limit reached",
+                          "error": f"stopped: {descent.error}"}.get(descent.stopped_by, "stopped"))
+        # The oldest id read is where the next poll resumes (until_id is exclusive).
+        resume = min(raw_ids, key=int) if raw_ids and not descent.complete else ""
+        # ``floor``: the cursor when nothing newer came in (the window's start when the old cursor was out of reach).
+        return FetchResult(posts=posts, cursor=newest_numeric_id(raw_ids, floor),
+                           rate_limit_remaining=state["remaining"], rate_limit_reset=state["reset"],
+                           requests_made=descent.pages, notes=notes, complete=descent.complete, resume=resume,
+                           error=descent.error)
 
     def _call(self, method: Any, *args: Any, **kwargs: Any) -> requests.Response:
         try:

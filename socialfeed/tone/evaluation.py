@@ -14,6 +14,7 @@ OFFICIAL_POSTS = Path(__file__).resolve().parents[2] / "tests" / "data" / "offic
 OFFICIAL_POSTS_HELDOUT = OFFICIAL_POSTS.with_name("official_posts_heldout.csv")
 OFFICIAL_POSTS_BLIND1 = OFFICIAL_POSTS.with_name("official_posts_blind1.csv")
 OFFICIAL_POSTS_TEST = OFFICIAL_POSTS.with_name("official_posts_blind2.csv")
+OFFICIAL_POSTS_FRENCH = OFFICIAL_POSTS.with_name("official_posts_french.csv")
 # The hand-labelled official posts evaluate_tone scores the category rules on, by name (tests/data/README.md):
 # three sets the rules were refined on (optimistic scores), and the test set, labelled by a second labeller who
 # never saw the rules, and scored only once they were frozen.
@@ -22,6 +23,8 @@ OFFICIAL_POST_SETS = {
     "second development set, first held out, then rules refined on it": OFFICIAL_POSTS_HELDOUT,
     "third development set, labelled blind, then rules refined on it": OFFICIAL_POSTS_BLIND1,
     "test set, labelled blind by a second labeller, scored once with the rules frozen": OFFICIAL_POSTS_TEST,
+    "French set, labelled blind before the rules learnt French promotions, then rules refined on it":
+        OFFICIAL_POSTS_FRENCH,
 }
 
 
@@ -120,6 +123,29 @@ def outage_related_row(posts: list[dict[str, str]]) -> CategoryRow:
     correct = sum(1 for t, q in zip(truth, predicted, strict=True) if t and q)
     return CategoryRow("outage-related", n, correct, flagged, correct / flagged if flagged else None,
                        correct / n if n else None)
+
+
+@dataclass(frozen=True, slots=True)
+class PromotionalFigures:
+    """What the off-message alert (METRICS.md §5) and the time to acknowledge rest on: how precise and complete
+    the "promotional" flag is, and how many outage-related posts are read as outage-related."""
+
+    promotional_precision: float | None
+    promotional_recall: float | None
+    promotional_flagged: int
+    promotional_correct: int
+    promotional_n: int
+    outage_related_recall: float | None
+    outage_related_correct: int
+    outage_related_n: int
+
+
+def promotional_figures(posts: list[dict[str, str]]) -> PromotionalFigures:
+    rows, _overall = category_table(posts)
+    promotional = next(r for r in rows if r.category == "promotional")
+    outage = outage_related_row(posts)
+    return PromotionalFigures(promotional.precision, promotional.recall, promotional.predicted,
+                              promotional.correct, promotional.n, outage.recall, outage.correct, outage.n)
 
 
 def category_table(posts: list[dict[str, str]]) -> tuple[list[CategoryRow], float]:

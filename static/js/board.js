@@ -236,9 +236,16 @@
     marks.communications.forEach(function (c, i) {
       var style = marks.styles[c.category] || {};
       var top = function (ctx) { var y = ctx.chart.scales.y; return y ? y.max : 0; };
+      // Off-platform communications (SMS, video…) take their channel's shape, edged in black, and are named.
       a["comm" + i] = { type: "point", xValue: c.at, yValue: top, yAdjust: 7, adjustScaleRange: false,
-                        pointStyle: style.point || "circle", radius: 4.5, backgroundColor: style.colour || "#000",
-                        borderColor: "#ffffff", borderWidth: 1, drawTime: "afterDatasetsDraw" };
+                        pointStyle: c.point || style.point || "circle", radius: c.off_platform ? 6 : 4.5,
+                        backgroundColor: style.colour || "#000", borderColor: c.off_platform ? "#000000" : "#ffffff",
+                        borderWidth: c.off_platform ? 2 : 1, drawTime: "afterDatasetsDraw" };
+      if (c.off_platform) {
+        a["channel" + i] = { type: "label", xValue: c.at, yValue: top, yAdjust: 22, adjustScaleRange: false,
+                             content: c.channel, color: "#000000", backgroundColor: "rgba(255,255,255,0.85)",
+                             font: { size: 10, weight: "bold" }, padding: 1, drawTime: "afterDatasetsDraw" };
+      }
       if (c.off_message) {
         a["off" + i] = { type: "point", xValue: c.at, yValue: top, yAdjust: 7, adjustScaleRange: false,
                          pointStyle: "crossRot", radius: 8, backgroundColor: "rgba(0,0,0,0)", borderColor: "#000000",

@@ -63,11 +63,19 @@ def test_it_gives_the_share_answered_within_the_target_per_bucket(comms_client, 
     assert within[33] is None  # no mention: no value, never 0 %
 
 
-def test_it_gives_net_sentiment_of_customers_and_official_posts(comms_client, outage):
+def test_it_charts_customers_net_sentiment_and_the_official_posts_categories_never_their_sentiment(
+        comms_client, outage):
+    from .conftest import official
+
+    # Any sentiment model reads an apology as negative: METRICS.md §6 describes official posts by category.
+    official(outage.brand, at(10, 14), kind="reply", category="apology", text="So sorry, we are on it")
     data = _json(comms_client, "board_chart", outage, chart="tone")
-    customers, official = (d["data"] for d in data["datasets"])
-    assert customers[31] == -1.0 and customers[70] == 1.0
-    assert official[35] == 0.0  # the 10:05 neutral post: net zero, not missing
+    assert [d["label"] for d in data["datasets"]] == ["Customers' net sentiment"]  # no "tone" of official posts
+    customers = data["datasets"][0]["data"]
+    assert customers[31] == -1.0 and customers[70] == 1.0  # two negative mentions, then a positive one
+    mix = {d["label"]: d["data"] for d in _json(comms_client, "board_chart", outage, chart="official")["datasets"]}
+    assert mix["Apology"][42] == 1 and mix["Apology"][44] == 1  # 10:12 and 10:14, in their one-minute buckets
+    assert mix["Promotional"][35] == 1 and mix["Status update"][60] == 1 and mix["Workaround"][140] == 1
 
 
 def test_it_marks_the_window_status_changes_and_official_broadcasts_for_every_chart(comms_client, outage):
@@ -168,6 +176,8 @@ def test_viewers_of_one_incident_share_its_figures_for_a_moment_but_never_across
 
     from .conftest import mention
 
+    # A cache of this test's own: a shared Redis would hold payloads of an earlier run's incident of the same id.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "share"}}
     settings.BOARD_SHARED_SECONDS = 60
     first = _json(comms_client, "board_live", outage)
     mention(outage.brand, at(10, 50), text="@ondine_mobile still nothing")  # stored after the first viewer looked

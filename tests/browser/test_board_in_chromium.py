@@ -290,3 +290,38 @@ def test_no_page_scrolls_sideways_at_390_px_and_the_board_prints_on_one_page(dem
     pdf = desk.pdf(format="A4", landscape=True, print_background=True)
     assert pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") == 1
     assert problems == []
+
+
+def test_a_comms_user_records_an_sms_from_the_keyboard_and_the_board_counts_it(board_url, live_server, page):
+    from incidents.models import OffPlatformCommunication
+
+    problems = []
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    page.goto(f"{live_server.url}/login/?next={board_url.removeprefix(live_server.url)}")
+    page.fill("#id_username", "camille")
+    page.fill("#id_password", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(board_url)
+    page.wait_for_function("() => document.getElementById('board').dataset.refreshedAt", timeout=20000)
+    assert page.inner_text('[data-tile="since_last_update"] .tile-value').endswith("min")
+
+    # The form beside the timeline, filled and sent from the keyboard; its time defaults to now.
+    page.select_option("#id_communication-channel", "sms")
+    page.focus("#id_communication-text")
+    page.keyboard.type("Ondine Mobile : nos équipes rétablissent la messagerie, toutes nos excuses.")
+    page.focus("#id_communication-url")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".timeline-communication >> text=toutes nos excuses", timeout=20000)
+    assert OffPlatformCommunication.objects.get().channel == "sms"
+    assert "Europe/Paris" in page.inner_text(".timeline-communication")
+    # The SMS is the latest outage-related broadcast: since last update starts again, every chart marks it.
+    page.wait_for_function(
+        "() => document.querySelector('[data-tile=\"since_last_update\"] .tile-hint').textContent.includes('SMS')",
+        timeout=20000)
+    page.wait_for_function(
+        "() => window.Chart && Array.from(document.querySelectorAll('canvas[data-chart]')).every(c => Chart.getChart(c)"
+        " && Object.values(Chart.getChart(c).options.plugins.annotation.annotations)"
+        ".some(a => a.type === 'label' && a.content === 'SMS'))",
+        timeout=20000)
+    assert problems == []

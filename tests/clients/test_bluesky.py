@@ -68,7 +68,8 @@ def test_it_searches_posts_and_maps_replies_to_their_conversation(bsky, recorded
     assert reply.in_reply_to_id == recorded_post["uri"]
     assert reply.in_reply_to_author_id == "did:plc:kvwvcn5iqfooopmyzvb4qzba"
     assert reply.conversation_id == "at://did:plc:root/app.bsky.feed.post/3root"
-    assert result.cursor == "2023-09-28T13:00:00Z"
+    # The cursor is Bluesky's sortAt (the earlier of createdAt and indexedAt), what search's since filters on.
+    assert result.cursor == "2023-09-28T12:59:59.000Z"
     login, search = bsky.seen
     assert login.path == LOGIN and search.query["q"] == ["@ondine"] and search.query["sort"] == ["latest"]
 
@@ -77,7 +78,7 @@ def test_it_passes_the_cursor_as_since_and_drops_posts_not_newer(bsky, recorded_
     bsky.routes[("GET", SEARCH)] = Reply(200, {"posts": [reply_post, recorded_post]})
     result = _client(bsky).fetch(kind="search", query="ondine", since_id="2023-09-28T12:55:00Z")
     assert [p.platform_id for p in result.posts] == [reply_post["uri"]]
-    assert bsky.seen[-1].query["since"] == ["2023-09-28T12:55:00Z"]
+    assert bsky.seen[-1].query["since"] == ["2023-09-28T12:55:00.000Z"]
 
     again = _client(bsky).fetch(kind="search", query="ondine", since_id=result.cursor)
     assert again.posts == [] and again.cursor == result.cursor

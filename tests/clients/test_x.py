@@ -25,8 +25,13 @@ def _query(url):
     return parse_qs(urlsplit(url).query)
 
 
+# The tweepy recordings were made on 7 October 2022; a search replayed "now" would fall outside X's 7-day window.
+RECORDED_AT = datetime(2022, 10, 7, 23, 0, tzinfo=UTC)
+
+
 def _client(**kwargs):
     """A real XClient whose session notes each URL it actually sends (vcrpy's cassette lists recordings)."""
+    kwargs.setdefault("now", lambda: RECORDED_AT)
     client = XClient(bearer_token="t", **kwargs)
     client.sent = []
     client.api.session.hooks["response"].append(lambda response, *a, **k: client.sent.append(response.request.url))
@@ -48,7 +53,8 @@ def test_it_reads_the_recorded_mentions_timeline(cassettes):
     assert result.rate_limit_reset == datetime.fromtimestamp(1665183228, tz=UTC)
     sent = _query(client.sent[0])
     assert set(sent["tweet.fields"][0].split(",")) == {
-        "created_at", "author_id", "conversation_id", "in_reply_to_user_id", "referenced_tweets", "lang"}
+        "created_at", "author_id", "conversation_id", "in_reply_to_user_id", "referenced_tweets", "lang",
+        "edit_history_tweet_ids", "note_tweet", "entities"}
     assert sent["expansions"] == ["author_id"] and sent["user.fields"] == ["username"]
 
 

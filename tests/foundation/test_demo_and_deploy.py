@@ -29,6 +29,40 @@ def test_the_demo_loads_twice_without_duplicating_anything():
     assert brisant.filter(answered=True).count() / brisant.count() < 0.2
 
 
+@pytest.mark.django_db
+def test_the_demo_board_shows_brisants_sms_apology_and_ondines_video(client):
+    from datetime import timedelta
+
+    from django.urls import reverse
+
+    from incidents.demo import outage_start
+    from incidents.figures import incident_figures
+    from incidents.models import OffPlatformCommunication
+
+    result = demo_load(now=NOW)
+    start = outage_start(result["anchor"])
+    brisant = Incident.objects.get(brand__slug="brisant-telecom")
+    figures = incident_figures(incident=brisant, now=result["anchor"])
+    # Silent for 40 hours whatever it promoted (in French too), then an apology by SMS.
+    assert figures["tta_s"] == 40 * 3600 and figures["acknowledged_via"] == "SMS"
+    assert figures["off_message_count"] == 6 and figures["longest_silence_s"] == 40 * 3600
+    ondine = Incident.objects.get(brand__slug="ondine-mobile", ended_at__isnull=True)
+    video = OffPlatformCommunication.objects.get(brand__slug="ondine-mobile", channel="video")
+    assert video.sent_at == start + timedelta(hours=30) and video.incident == ondine and video.category == "apology"
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.get(username="comms"))
+    board = client.get(reverse("incidents:board", kwargs={"pk": ondine.pk})).content.decode()
+    assert "Vidéo de notre directrice générale" in board and "https://www.ondine-mobile.example/video/" in board
+    from incidents.board import board_marks
+
+    marks = board_marks(incident=brisant, now=result["anchor"])  # the board as it looks at the demo's "now"
+    [sms] = [m for m in marks["communications"] if m["off_platform"] and m["channel"] == "SMS"]
+    assert sms["text"].startswith("Brisant Télécom vous présente ses excuses")
+    demo_load(now=NOW)  # rerunnable: nothing recorded twice
+    assert OffPlatformCommunication.objects.count() == 3
+
+
 def test_docker_compose_shares_one_hotline_service_for_web_worker_and_beat():
     compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
     services = compose["services"]

@@ -14,6 +14,8 @@ from xml.sax.saxutils import escape
 
 import pytest
 
+from tests.platform_servers import MastodonServer, XServer
+
 BASE_TIME = datetime(2024, 3, 4, 9, 0, tzinfo=UTC)
 HOLD_LIMIT_SECONDS = 60  # a held request never outlives a test run
 
@@ -165,3 +167,37 @@ def make_feed_source(make_brand):
                                      interval_seconds=interval_seconds)
 
     return _make
+
+
+# --- X and Mastodon servers that page as the platforms document (tests/platform_servers.py) -------------------
+
+BRAND_X_ID = "900"
+
+
+@pytest.fixture
+def x_server(settings):
+    server = XServer().start()
+    server.add_user(BRAND_X_ID, "ondine_mobile")
+    settings.X_BEARER_TOKEN = "test-bearer"
+    settings.X_API_BASE_URL = server.url
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mastodon_server(settings):
+    server = MastodonServer().start()
+    server.add_account("7", "ondine")
+    settings.MASTODON_API_BASE_URL = server.url
+    settings.MASTODON_ACCESS_TOKEN = "test-token"
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def brand(db):
+    from incidents.models import Brand
+
+    return Brand.objects.create(name="Ondine Mobile", slug="ondine", time_zone="Europe/Paris", languages=["fr"])
+
+

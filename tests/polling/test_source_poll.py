@@ -34,7 +34,7 @@ def test_it_stores_new_entries_and_moves_the_cursor_past_them(feed_server, make_
         "urn:ondine-status:1", "urn:ondine-status:2", "urn:ondine-status:3"]
 
 
-def test_it_keeps_the_cursor_when_storing_the_batch_fails(feed_server, make_feed_source, monkeypatch):
+def test_it_keeps_the_cursor_when_storing_the_batch_fails_and_shows_why(feed_server, make_feed_source, monkeypatch):
     server = feed_server()
     server.add_entries(3)
     source = make_feed_source(server.url)
@@ -45,10 +45,13 @@ def test_it_keeps_the_cursor_when_storing_the_batch_fails(feed_server, make_feed
         raise RuntimeError("worker lost mid-batch")  # ...which never commits
 
     monkeypatch.setattr(services, "_ingest_batch", crash_after_writing)
-    with pytest.raises(RuntimeError):
-        source_poll(source_id=source.pk)
+    failed = source_poll(source_id=source.pk)
+
+    assert failed.status == PollStatus.FAILED and failed.retryable
     source.refresh_from_db()
     assert source.cursor == "" and Post.objects.count() == 0
+    # The failure is on the source, counted for the backoff: the sources page says "failing", never "waiting".
+    assert "worker lost mid-batch" in source.last_error and source.consecutive_failures == 1
 
     monkeypatch.setattr(services, "_ingest_batch", real_batch)
     retried = source_poll(source_id=source.pk)

@@ -49,7 +49,7 @@ def test_it_agrees_with_response_stats_to_the_second(client, two_brands):
     client.force_login(manager)
     html = client.get(reverse("reports:week"), {"week": WEEK, "tz": "Europe/Paris"}).content.decode()
     start, end = reports.week_bounds(week=WEEK, zone=PARIS)
-    as_of = None
+    as_of = end  # a past week's figures are as of its end, on the page as in the digest
     stats = {s.brand_slug: s for s in response_stats(brands=[ondine], start=start, end=end, as_of=as_of)}["ondine-mobile"]
     assert stats.mentions == 4
     assert _cell(html, "ondine-mobile", "mentions") == "4"

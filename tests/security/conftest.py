@@ -58,6 +58,10 @@ def world(make_brand, make_user) -> World:
     incident_a = Incident.objects.create(brand=brand_a, title="Ondine data outage", started_at=T0)
     incident_b = Incident.objects.create(brand=brand_b, title=B_INCIDENT_TITLE, started_at=T0)
     IncidentEvent.objects.create(incident=incident_b, kind=IncidentEvent.Kind.NOTE, text="QRZ-7731 note")
+    from incidents.models import OffPlatformCommunication
+
+    OffPlatformCommunication.objects.create(brand=brand_b, incident=incident_b, channel="sms", category="apology",
+                                            sent_at=T0 + timedelta(hours=1), text="QRZ-7731 SMS apology")
     source_b = Source.objects.create(name=f"{B_NAME} status", platform="feed", kind="status_feed", brand=brand_b,
                                      query="https://status.quarzel.example/feed.atom", last_error="QRZ-7731 down")
     users_a = {role: make_user(username=f"a-{role}", role=role, teams=["Team A"])

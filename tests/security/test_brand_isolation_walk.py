@@ -83,7 +83,8 @@ def _b_objects(world) -> dict[str, object]:
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
     from django.contrib.auth.models import Group
 
-    from incidents.models import AuditEntry, DigestSubscription, TrackingTerm
+    from incidents.models import AuditEntry, DigestSubscription, OffPlatformCommunication, TrackingTerm
+    from socialfeed.models import RejectedPost
 
     term = TrackingTerm.objects.create(brand=world.brand_b, term="quarzel-qrz7731")
     login_trail = {"username": world.user_b.username, "ip_address": "10.0.0.2", "user_agent": "x",
@@ -98,7 +99,10 @@ def _b_objects(world) -> dict[str, object]:
         "incidents.team": Team.objects.get(name="Team B"),
         "incidents.digestsubscription": DigestSubscription.objects.get(brand=world.brand_b),
         "incidents.auditentry": AuditEntry.objects.get(user=world.user_b),
+        "incidents.offplatformcommunication": OffPlatformCommunication.objects.get(brand=world.brand_b),
         "socialfeed.source": world.source_b, "socialfeed.post": world.post_b, "socialfeed.mention": world.mention_b,
+        "socialfeed.rejectedpost": RejectedPost.objects.create(source=world.source_b, platform="feed",
+                                                               platform_id="qrz-7731", reason="QRZ-7731 bad date"),
         "auth.user": world.user_b, "auth.group": Group.objects.get(name="analyst"),
     }
 
@@ -167,7 +171,10 @@ def test_it_shows_team_a_nothing_of_brand_b_on_any_url(client, world):
     events_before = IncidentEvent.objects.filter(incident=world.incident_b).count()
     post_data = {"brand": str(world.brand_b.pk), "title": "hijacked", "text": "hijacked note", "status": "resolved",
                  "started_at": "2026-03-02T09:00", "severity": "major", "time_zone": "UTC",
-                 "language": "en", "next": "/"}
+                 "language": "en", "next": "/", "channel": "sms", "sent_at": "2026-03-02T11:00",
+                 "category": "promotional", "incident": str(world.incident_b.pk),
+                 "communication-channel": "sms", "communication-sent_at": "2026-03-02T11:00",
+                 "communication-text": "hijacked SMS", "communication-category": "promotional"}
     for role, user in world.users_a.items():
         client.force_login(user)
         for route in routes:
@@ -191,3 +198,7 @@ def test_it_shows_team_a_nothing_of_brand_b_on_any_url(client, world):
         incident_b.title == B_INCIDENT_TITLE and incident_b.started_at == T0
     assert IncidentEvent.objects.filter(incident=world.incident_b).count() == events_before
     assert not Incident.objects.filter(brand=world.brand_b).exclude(pk=world.incident_b.pk).exists()
+    from incidents.models import OffPlatformCommunication
+
+    assert list(OffPlatformCommunication.objects.filter(brand=world.brand_b).values_list("text", "category")) == [
+        ("QRZ-7731 SMS apology", "apology")]

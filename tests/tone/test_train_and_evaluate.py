@@ -41,11 +41,25 @@ def test_it_has_at_least_300_hand_labelled_official_posts_and_precise_promotiona
     assert promotional.precision is not None and promotional.precision >= 0.8
 
 
+def test_it_reads_french_promotions_without_flagging_apologies_on_the_french_set():
+    # A wrongly flagged apology is worse than a missed promotion: precision first (METRICS.md §5 off-message).
+    from socialfeed.tone.evaluation import OFFICIAL_POSTS_FRENCH, promotional_figures
+
+    posts = official_posts(OFFICIAL_POSTS_FRENCH)
+    assert len(posts) >= 150 and all(p["lang"] == "fr" for p in posts)
+    figures = promotional_figures(posts)
+    assert figures.promotional_n >= 25
+    assert figures.promotional_precision >= 0.9
+    assert figures.promotional_recall >= 0.7  # the frozen rules found 5 of 27
+    assert figures.outage_related_recall >= 0.95
+
+
 def test_it_prints_default_and_vader_side_by_side(shared_data: Path, capsys):
     call_command("evaluate_tone", data=shared_data)
     out = capsys.readouterr().out
     assert "UMSAB French val" in out and "vader/" in out and "hotline-linear/" in out
     assert "promotional" in out and "test set, labelled blind by a second labeller, scored once" in out
+    assert "French set, labelled blind" in out and "promotional precision 0.952 (20/21)" in out
 
 
 def test_the_later_official_post_sets_are_the_ones_their_labelling_scripts_pick(shared_data: Path):
@@ -55,14 +69,21 @@ def test_the_later_official_post_sets_are_the_ones_their_labelling_scripts_pick(
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data"))
     import label_blind_posts
+    import label_french_posts
     import label_heldout_posts
 
-    from socialfeed.tone.evaluation import CATEGORIES, OFFICIAL_POSTS_HELDOUT, OFFICIAL_POSTS_TEST
+    from socialfeed.tone.evaluation import (
+        CATEGORIES,
+        OFFICIAL_POSTS_FRENCH,
+        OFFICIAL_POSTS_HELDOUT,
+        OFFICIAL_POSTS_TEST,
+    )
 
     sets = [(label_heldout_posts.candidates(shared_data), label_heldout_posts.HAND_LABELS, OFFICIAL_POSTS_HELDOUT)]
     for start, count, labels, path in label_blind_posts.SETS.values():
         sets.append((label_blind_posts.candidates(shared_data, start, count), labels, path))
     assert sets[-1][2] == OFFICIAL_POSTS_TEST
+    sets.append((label_french_posts.candidates(shared_data), label_french_posts.FRENCH_LABELS, OFFICIAL_POSTS_FRENCH))
     seen = {p["id"] for p in official_posts()}
     for picked, labels, path in sets:
         posts = official_posts(path)

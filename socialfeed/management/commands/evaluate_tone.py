@@ -15,11 +15,16 @@ from socialfeed.tone.evaluation import (
     official_posts,
     outage_related_row,
     predictions,
+    promotional_figures,
     scores,
 )
 from socialfeed.tone.training import default_data_dir, validation_sets
 
 _SHORT = {"negative": "neg", "neutral": "neu", "positive": "pos"}
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
 
 
 class Command(BaseCommand):
@@ -60,3 +65,8 @@ class Command(BaseCommand):
                 recall = f"{r.recall:.3f}" if r.recall is not None else "-"
                 precision = f"{r.precision:.3f}" if r.precision is not None else "-"
                 out(f"  {r.category:16}{r.n:>7}{r.correct:>9}{recall:>9}{r.predicted:>9}{precision:>11}")
+            p = promotional_figures(posts)
+            out(f"  promotional precision {_share(p.promotional_precision)} ({p.promotional_correct}/"
+                f"{p.promotional_flagged}), recall {_share(p.promotional_recall)} ({p.promotional_correct}/"
+                f"{p.promotional_n}); outage-related recall {_share(p.outage_related_recall)} "
+                f"({p.outage_related_correct}/{p.outage_related_n})")

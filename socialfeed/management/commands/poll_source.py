@@ -31,8 +31,10 @@ class Command(BaseCommand):
             source_reset(source_id=source_id)
         outcome = source_poll(source_id=source_id)
         if outcome.status == PollStatus.POLLED:
+            extra = f", {outcome.rejected} set aside (see the admin's rejected posts)" if outcome.rejected else ""
+            gap = "; a gap is still open: the next poll reads it back" if outcome.gap_open else ""
             self.stdout.write(f"{source.name}: {outcome.fetched} fetched, {outcome.stored} new, "
-                              f"{outcome.updated} updated; cursor {outcome.cursor or '(none)'}")
+                              f"{outcome.updated} updated{extra}; cursor {outcome.cursor or '(none)'}{gap}")
             return
         if outcome.status == PollStatus.RATE_LIMITED:
             self.stdout.write(f"{source.name}: rate-limited until {outcome.retry_at:%Y-%m-%d %H:%M:%S} UTC; "
