@@ -1,21 +1,31 @@
 """Admin for brands, accounts, terms, teams and incidents, scoped to the staff member's own brands."""
 from __future__ import annotations
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from .models import (
+    Alert,
+    AlertChannel,
+    AlertDelivery,
     AuditEntry,
     Brand,
+    BrandTargets,
     DigestSubscription,
+    Holiday,
     Incident,
     IncidentEvent,
     OfficialAccount,
     OffPlatformCommunication,
+    OpeningHours,
     Team,
     TrackingTerm,
+    Weekday,
 )
 from .roles import brands_visible_to
 
@@ -61,17 +71,102 @@ class TrackingTermInline(admin.TabularInline):
     extra = 0
 
 
+class BrandTargetsInline(admin.StackedInline):
+    """METRICS.md §8 targets; saved through incidents.targets so the rollups are re-counted (see save_related)."""
+
+    model = BrandTargets
+    can_delete = False
+    extra = 1
+    max_num = 1
+
+
+class _ClockField(forms.CharField):
+    """A time of day as "HH:MM" (24:00 allowed as a closing time), stored as minutes after midnight."""
+
+    def prepare_value(self, value):
+        if isinstance(value, int):
+            return f"{value // 60:02d}:{value % 60:02d}"
+        return value
+
+    def to_python(self, value):
+        value = (value or "").strip()
+        if not value:
+            return None
+        try:
+            hours, minutes = (int(part) for part in value.replace("h", ":").split(":"))
+        except ValueError:
+            raise ValidationError(_("“%(value)s” is not a time such as 09:30."), params={"value": value}) from None
+        if not (0 <= minutes < 60 and 0 <= hours <= 24) or (hours == 24 and minutes):
+            raise ValidationError(_("“%(value)s” is not a time such as 09:30."), params={"value": value})
+        return hours * 60 + minutes
+
+
+class OpeningHoursForm(forms.ModelForm):
+    opens_min = _ClockField(label=_("Opens"), help_text=_("HH:MM in the brand’s time zone"))
+    closes_min = _ClockField(label=_("Closes"), help_text=_("HH:MM; 24:00 is midnight"))
+
+    class Meta:
+        model = OpeningHours
+        fields = ["weekday", "opens_min", "closes_min"]
+
+    def clean(self):
+        data = super().clean()
+        opens, closes = data.get("opens_min"), data.get("closes_min")
+        if opens is not None and closes is not None and closes <= opens:
+            self.add_error("closes_min", _("The range ends before it starts (a range past midnight is two ranges)."))
+        return data
+
+
+class OpeningHoursFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        from .business_hours import ranges_check
+
+        by_day: dict[int, list[tuple[int, int]]] = {}
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            if data.get("DELETE") or data.get("opens_min") is None or data.get("closes_min") is None:
+                continue
+            by_day.setdefault(data["weekday"], []).append((data["opens_min"], data["closes_min"]))
+        for weekday, ranges in by_day.items():
+            ranges_check(ranges, day_label=str(Weekday(weekday).label))
+
+
+class OpeningHoursInline(admin.TabularInline):
+    model = OpeningHours
+    form = OpeningHoursForm
+    formset = OpeningHoursFormSet
+    extra = 0
+
+
+class HolidayInline(admin.TabularInline):
+    model = Holiday
+    extra = 0
+
+
 @admin.register(Brand)
 class BrandAdmin(BrandScopedAdmin):
     brand_path = "pk"
     list_display = ("name", "slug", "time_zone")
     search_fields = ("name", "slug", "official_accounts__handle")
     prepopulated_fields = {"slug": ("name",)}
-    inlines = [OfficialAccountInline, TrackingTermInline]
+    inlines = [OfficialAccountInline, TrackingTermInline, BrandTargetsInline, OpeningHoursInline, HolidayInline]
 
     def get_queryset(self, request):
         qs = admin.ModelAdmin.get_queryset(self, request)
         return qs if request.user.is_superuser else qs.filter(pk__in=brands_visible_to(request.user))
+
+    def save_related(self, request, form, formsets, change):
+        from socialfeed.rollups import rollups_retarget
+
+        from .targets import first_response_target_s
+
+        brand = form.instance
+        before = first_response_target_s(brand)
+        super().save_related(request, form, formsets, change)
+        after = first_response_target_s(brand)
+        if after != before:  # "answered within T" rollups count against the target the board names
+            rollups_retarget(brand_id=brand.pk, within_s=after)
 
 
 @admin.register(OfficialAccount)
@@ -159,6 +254,73 @@ class OffPlatformCommunicationAdmin(BrandScopedAdmin):
         if not change:
             obj.recorded_by = request.user
         super().save_model(request, obj, form, change)
+
+
+@admin.register(AlertChannel)
+class AlertChannelAdmin(admin.ModelAdmin):
+    """A team's alert channels; staff see the channels of their own teams."""
+
+    list_display = ("team", "kind", "display_target", "language", "consecutive_failures", "last_success_at")
+    list_filter = ("kind",)
+    readonly_fields = ("consecutive_failures", "last_error", "last_error_at", "last_success_at")
+
+    def get_form(self, request, obj=None, **kwargs):
+        # The secret is write-only here: shown once when Hotline makes it, never in the form afterwards.
+        form = super().get_form(request, obj, **kwargs)
+        if "secret" in form.base_fields:
+            form.base_fields["secret"].widget = forms.PasswordInput(render_value=False)
+            form.base_fields["secret"].help_text = _("Webhooks only. Leave empty to keep the current secret, or, "
+                                                     "for a new webhook, to have Hotline make one.")
+        return form
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return qs if request.user.is_superuser else qs.filter(team__members=request.user)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "team" and not request.user.is_superuser:
+            kwargs["queryset"] = Team.objects.filter(members=request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if change and not obj.secret:  # an empty secret field keeps the current secret
+            obj.secret = AlertChannel.objects.filter(pk=obj.pk).values_list("secret", flat=True).first() or ""
+        # A webhook is always signed: one added here without a secret gets one, as on the team page.
+        if obj.kind == AlertChannel.Kind.WEBHOOK and not obj.secret:
+            import secrets
+
+            obj.secret = secrets.token_urlsafe(32)
+            messages.warning(request, _("The signing secret of this webhook is %(secret)s — copy it into your "
+                                        "receiver now: it is not shown in full again.") % {"secret": obj.secret})
+        super().save_model(request, obj, form, change)
+
+
+class AlertDeliveryInline(admin.TabularInline):
+    model = AlertDelivery
+    extra = 0
+    can_delete = False
+    fields = ("state", "channel_label", "status", "attempts", "sent_at", "last_error", "delivery_id")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Alert)
+class AlertAdmin(BrandScopedAdmin):
+    """The alert log, read-only: alerts are raised and cleared by Hotline, never by hand."""
+
+    list_display = ("brand", "kind", "incident", "raised_at", "cleared_at")
+    list_filter = ("kind", "brand")
+    date_hierarchy = "raised_at"
+    readonly_fields = ("brand", "incident", "kind", "scope", "raised_at", "cleared_at", "details")
+    inlines = [AlertDeliveryInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(DigestSubscription)

@@ -221,7 +221,16 @@ def demo_load(*, now: datetime, fresh: bool = False, progress=lambda n: None) ->
     """
     from django.db import transaction
 
-    from incidents.models import Brand, Incident, IncidentEvent, OfficialAccount, Team, TrackingTerm
+    from incidents.models import (
+        AlertChannel,
+        Brand,
+        DigestSubscription,
+        Incident,
+        IncidentEvent,
+        OfficialAccount,
+        Team,
+        TrackingTerm,
+    )
     from incidents.services import communication_record, user_create
     from socialfeed.models import Post, Source
     from socialfeed.services import posts_ingest
@@ -245,8 +254,15 @@ def demo_load(*, now: datetime, fresh: bool = False, progress=lambda n: None) ->
             team.brands.add(brand)
             made[spec["slug"]] = brand
         for username, role in DEMO_USERS:
-            user_create(username=username, password=DEMO_PASSWORD, role=role, teams=[DEMO_TEAM],
-                        email=f"{username}@hotline.invalid")
+            user = user_create(username=username, password=DEMO_PASSWORD, role=role, teams=[DEMO_TEAM],
+                               email=f"{username}@hotline.invalid")
+            if role == "manager":  # the manager reads the weekly digests of both operators
+                for brand in made.values():
+                    DigestSubscription.objects.get_or_create(user=user, brand=brand,
+                                                             defaults={"time_zone": "Europe/Paris"})
+        # Alerts of the demo team go to the comms inbox; the demo's console e-mail backend prints them.
+        AlertChannel.objects.get_or_create(team=team, kind=AlertChannel.Kind.EMAIL, target="comms@hotline.invalid",
+                                           defaults={"language": "fr"})
         ondine, brisant = made[ONDINE["slug"]], made[BRISANT["slug"]]
         source = Source.objects.filter(kind=Source.Kind.REPLAY, brand=ondine).first()
         if source is None:
@@ -291,10 +307,12 @@ def demo_load(*, now: datetime, fresh: bool = False, progress=lambda n: None) ->
             break
         batch.append(post)
         if len(batch) == 1000:
-            stored += posts_ingest(posts=batch).stored
+            # announce=False: the history loads in order, and an alert check per batch would raise and clear
+            # alerts on a half-loaded past. The demo's beat checks everything once it runs.
+            stored += posts_ingest(posts=batch, announce=False).stored
             progress(len(batch))
             batch = []
     if batch:
-        stored += posts_ingest(posts=batch).stored
+        stored += posts_ingest(posts=batch, announce=False).stored
         progress(len(batch))
     return {"anchor": anchor, "stored": stored, "users": [u for u, _ in DEMO_USERS], "password": DEMO_PASSWORD}

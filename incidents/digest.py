@@ -22,6 +22,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from .business_hours import hours_summary
 from .models import DigestDelivery, DigestSubscription
 from .reports import WeekRow, week_containing, week_shift, weekly_summary
 from .roles import brands_visible_to
@@ -76,7 +77,7 @@ def digest_message(*, user, row: WeekRow, to: str) -> EmailMultiAlternatives:
     bw = row.current
     query = urlencode({"week": bw.week, "tz": bw.zone, "brand": bw.brand.slug})
     context = {
-        "user": user, "row": row, "week": bw, "brand": bw.brand,
+        "user": user, "row": row, "week": bw, "brand": bw.brand, "hours_summary": hours_summary(bw.brand),
         "page_url": f"{settings.SITE_URL.rstrip('/')}{reverse('reports:week')}?{query}",
         "brand_url": f"{settings.SITE_URL.rstrip('/')}{reverse('reports:brand', args=[bw.brand.slug])}",
     }
@@ -122,3 +123,20 @@ def digests_send_due(*, now: datetime | None = None) -> DigestOutcome:
         if handled >= MAX_PER_RUN:
             break
     return DigestOutcome(sent=sent, skipped=skipped, failed=failed)
+
+
+def digest_now(*, brand, now: datetime | None = None) -> WeekRow:
+    """The digest's figures for the last complete ISO week in the brand's time zone, as Monday's digest has them."""
+    now = now or timezone.now()
+    week = week_shift(week_containing(moment=now, zone=brand.zone), -1)
+    return weekly_summary(brands=[brand], week=week, zone=brand.zone, as_of=now)[0]
+
+
+def digest_send_now(*, user, brand, now: datetime | None = None) -> str:
+    """"Send me this digest now": last week's digest of one brand to the user, at once. Not a weekly delivery:
+    Monday's digest still goes out. Returns the week sent. ValueError when the user has no e-mail address."""
+    if not user.email:
+        raise ValueError("no e-mail address")
+    row = digest_now(brand=brand, now=now)
+    digest_message(user=user, row=row, to=user.email).send()
+    return row.current.week

@@ -22,7 +22,9 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from socialfeed.tone.categories import OUTAGE_RELATED  # METRICS.md §6
 
+from .business_hours import calendars_by_brand
 from .models import AuditEntry, Brand, Incident
+from .targets import targets_by_brand
 
 CHUNK_SIZE = 5000  # rows fetched per round trip from the server-side cursor
 ROWS_PER_WRITE = 2000  # rows per chunk handed to the HTTP response or the file
@@ -243,7 +245,7 @@ def _time_window(filters: ExportFilters, incident: Incident | None, now: datetim
 MENTION_COLUMNS = (
     "brand", "platform", "post_id", "url", "author_id", "author_handle", "created_at_utc", "created_at_local",
     "text", "lang", "matched_by", "sentiment_score", "sentiment_label", "tone_analyser", "complaint", "answered",
-    "first_response_id", "first_response_at_utc", "frt_s", "incident_id",
+    "first_response_id", "first_response_at_utc", "frt_s", "incident_id", "within_target", "business_frt_s",
 )
 
 
@@ -263,6 +265,8 @@ def mention_rows(*, brands: list[Brand], filters: ExportFilters, now: datetime) 
     windows = _IncidentWindows(brand_ids=[b.pk for b in brands], now=now)
     slugs = {b.pk: b.slug for b in brands}
     zones = {b.pk: _zone(b.time_zone) for b in brands}
+    targets = {brand_id: t.first_response_target_s for brand_id, t in targets_by_brand(brands).items()}
+    calendars = calendars_by_brand(brands)
     values = qs.order_by("created_at", "id").annotate(
         created_iso=IsoUtc("created_at"), response_iso=IsoUtc("first_response_at"),
     ).values_list(
@@ -276,11 +280,18 @@ def mention_rows(*, brands: list[Brand], filters: ExportFilters, now: datetime) 
     for (brand_id, platform, post_id, url, author_id, handle, created_iso, text, lang, matched_by, score, label,
          analyser, complaint, answered, response_id, response_iso, frt) in _stream(values):
         created = parse(created_iso)
+        # METRICS.md §4: within the brand's first-response target; business-hours FRT in its business hours.
+        business = ""
+        if answered:
+            calendar = calendars[brand_id]
+            answered_at = parse(response_iso) if response_iso else created + timedelta(seconds=frt)
+            business = frt if calendar.always_open else calendar.open_seconds(created, answered_at)
         yield (
             slugs[brand_id], platform, post_id, safe_text(url), safe_text(author_id), safe_text(handle),
             created_iso, created.astimezone(zones[brand_id]).isoformat(), safe_text(text), lang,
             matched_by, _number(score), label, analyser, _bool(complaint), _bool(answered), response_id or "",
             response_iso or "", _number(frt), at(brand_id, created) or "",
+            _bool(answered and frt <= targets[brand_id]), business,
         )
 
 
@@ -397,15 +408,19 @@ def _communication_rows(*, brands, filters, now, windows, slugs, zones) -> Itera
 
 
 PHASES = ("before", "during", "after")
-PHASE_FIGURES = ("mentions", "answered", "reply_rate", "answered_within_1h", "median_frt_s", "p90_frt_s",
+PHASE_FIGURES = ("mentions", "answered", "reply_rate", "answered_within_target", "median_frt_s", "p90_frt_s",
                  "km_median_s")
+# Added after the first columns (new columns only ever go at the end): METRICS.md §4 business-hours figures.
+PHASE_BUSINESS_FIGURES = ("business_median_frt_s", "business_p90_frt_s", "business_answered_within_target")
 INCIDENT_COLUMNS = (
     "brand", "incident_id", "title", "severity", "status", "started_at_utc", "ended_at_utc", "ongoing",
     "affected_services", "affected_regions", "acknowledged", "tta_s", "time_to_first_update_s",
     "longest_silence_s", "off_message_posts",
 ) + tuple(f"{phase}_{figure}" for phase in PHASES for figure in PHASE_FIGURES) + (
     "acknowledged_via", "since_last_update_s",
-) + tuple(f"{phase}_km_median_not_reached_over_s" for phase in PHASES)
+) + tuple(f"{phase}_km_median_not_reached_over_s" for phase in PHASES) + (
+    "first_response_target_s",
+) + tuple(f"{phase}_{figure}" for phase in PHASES for figure in PHASE_BUSINESS_FIGURES)
 
 
 def _phase_windows(incident: Incident, now: datetime) -> dict[str, tuple[datetime, datetime]]:
@@ -432,26 +447,32 @@ def incident_rows(*, brands: list[Brand], filters: ExportFilters, now: datetime)
         qs = qs.filter(Q(ended_at__isnull=True) | Q(ended_at__gt=filters.start))
     if filters.end:
         qs = qs.filter(started_at__lt=filters.end)
+    targets = {brand_id: t.first_response_target_s for brand_id, t in targets_by_brand(brands).items()}
+    calendars = calendars_by_brand(brands)
     for incident in qs.iterator(chunk_size=200):
         summary = incident_summary(incident=incident, now=now)
         figures = summary.figures
         first_update = _seconds_of(figures, "first_update_s", "time_to_first_update_s")
         off_message = figures["off_message_count"]
-        phases, not_reached = [], []
+        phases, not_reached, business = [], [], []
+        within_s = targets[incident.brand_id]
         for phase, (start, stop) in _phase_windows(incident, now).items():
             mentions = Mention.objects.filter(brand=incident.brand, created_at__gte=start, created_at__lt=stop)
             if filters.platform:
                 mentions = mentions.filter(post__platform=filters.platform)
-            agg = mention_aggregates(mentions_qs=mentions, as_of=now)
+            agg = mention_aggregates(mentions_qs=mentions, as_of=now, within_s=within_s,
+                                     calendar=calendars[incident.brand_id])
             del phase
             phases.extend(_number(getattr(agg, figure, None)) for figure in PHASE_FIGURES)
             not_reached.append(_number(agg.km_not_reached_over_s))
+            business.extend(_number(getattr(agg, figure, None)) for figure in PHASE_BUSINESS_FIGURES)
         yield (
             incident.brand.slug, incident.pk, safe_text(incident.title), incident.severity, incident.status,
             _iso(incident.started_at), _iso(incident.ended_at), _bool(incident.is_ongoing),
             safe_text(incident.affected_services), safe_text(incident.affected_regions), _bool(summary.acknowledged),
             _number(summary.tta_s), _number(first_update), _number(summary.longest_silence_s), off_message,
             *phases, figures["acknowledged_via"], _number(figures["since_last_update_s"]), *not_reached,
+            within_s, *business,
         )
 
 
@@ -463,8 +484,9 @@ def _seconds_of(obj, *names):
 
 BRAND_WEEK_COLUMNS = (
     "brand", "week", "time_zone", "week_start_local", "week_end_local", "mentions", "answered", "unanswered",
-    "reply_rate", "answered_within_1h", "median_frt_s", "p90_frt_s", "km_median_s", "complaints", "net_sentiment",
-    "incidents", "km_median_not_reached_over_s", "as_of_utc",
+    "reply_rate", "answered_within_target", "median_frt_s", "p90_frt_s", "km_median_s", "complaints", "net_sentiment",
+    "incidents", "km_median_not_reached_over_s", "as_of_utc", "first_response_target_s", "business_median_frt_s",
+    "business_p90_frt_s", "business_answered_within_target",
 )
 
 
@@ -500,9 +522,11 @@ def brand_week_rows(*, brands: list[Brand], filters: ExportFilters, now: datetim
         for bw in reports.brand_history(brand=brand, first=first, last=last, as_of=now):
             yield (
                 brand.slug, bw.week, bw.zone, bw.start_local.isoformat(), bw.end_local.isoformat(), bw.mentions,
-                bw.answered, bw.unanswered, _number(bw.reply_rate), _number(bw.answered_within_1h),
+                bw.answered, bw.unanswered, _number(bw.reply_rate), _number(bw.answered_within_target),
                 _number(bw.median_frt_s), _number(bw.p90_frt_s), _number(bw.km_median_s), bw.complaints,
                 _number(bw.net_sentiment), len(bw.incidents), _number(bw.km_not_reached_over_s), _iso(bw.as_of),
+                bw.target_s, _number(bw.business_median_frt_s), _number(bw.business_p90_frt_s),
+                _number(bw.business_answered_within_target),
             )
 
 

@@ -17,6 +17,7 @@ from socialfeed.aggregates import frt_quantiles, window_counts
 from socialfeed.models import Mention, Post
 
 from .models import Incident, OffPlatformCommunication
+from .targets import brand_targets
 from .templatetags.board_format import duration_text, percent_text
 
 PHASE = dt.timedelta(days=7)  # METRICS.md §5 before / after phases
@@ -122,7 +123,8 @@ def incident_figures(*, incident: Incident, now: dt.datetime | None = None) -> d
     Keys: window_start, window_end, ongoing, elapsed_s, tta_s (None: not acknowledged yet), acknowledged_via,
     first_update_s, first_update_via, longest_silence_s, since_last_update_s (ongoing incidents only, else None),
     last_update_at, last_update_via, off_message_count, mentions, answered, unanswered, reply_rate (None when
-    empty), median_frt_s, p90_frt_s, answered_within_1h (share, None when empty), complaints, net_sentiment,
+    empty), median_frt_s, p90_frt_s, answered_within_target (share answered within the brand's first-response
+    target, None when empty), first_response_target_s (that target, METRICS.md §8), complaints, net_sentiment,
     oldest_unanswered_wait_s, phases {before, during, after: {start, end, mentions, per_hour}}.
     """
     now = now or timezone.now()
@@ -177,7 +179,8 @@ def incident_figures(*, incident: Incident, now: dt.datetime | None = None) -> d
         "reply_rate": counts["answered"] / mentions if mentions else None,
         "median_frt_s": quantiles[0],
         "p90_frt_s": quantiles[1],
-        "answered_within_1h": counts["answered_within_1h"] / mentions if mentions else None,
+        "answered_within_target": counts["answered_within_target"] / mentions if mentions else None,
+        "first_response_target_s": brand_targets(incident.brand_id).first_response_target_s,
         "complaints": counts["complaints"],
         "net_sentiment": (counts["positive"] - counts["negative"]) / mentions if mentions else None,
         "oldest_unanswered_wait_s": (now - oldest).total_seconds() if oldest else None,

@@ -4,10 +4,22 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Brand, Incident, IncidentEvent, OffPlatformCommunication
+from .models import (
+    AlertChannel,
+    Brand,
+    Incident,
+    IncidentEvent,
+    OffPlatformCommunication,
+    Team,
+    Weekday,
+    validate_breach_count,
+    validate_spike_threshold,
+    validate_target_minutes,
+)
 
 _LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -141,4 +153,107 @@ class CommunicationForm(forms.Form):
         data["sent_at"] = _in_zone(data.get("sent_at"), self.zone)
         if data["sent_at"] is not None and data["sent_at"] > timezone.now() + dt.timedelta(minutes=1):
             self.add_error("sent_at", _("This time is in the future: enter when it was really sent."))
+        return data
+
+
+# --- Brand settings: METRICS.md §8 targets and §4 business hours -------------------------------------------
+
+class BrandSettingsForm(forms.Form):
+    """Targets in minutes, the week's opening hours as text ("09:00–12:00, 14:00–18:00"), holidays one per line.
+
+    Every error names its field; the view stores nothing unless the whole form is valid.
+    """
+
+    first_response_target_min = forms.IntegerField(
+        label=_("First-response target (minutes)"), validators=[validate_target_minutes],
+        help_text=_("“Answered within target” counts mentions answered within this; later, or still waiting, is a "
+                    "breach."))
+    update_cadence_min = forms.IntegerField(
+        label=_("Update cadence (minutes)"), validators=[validate_target_minutes],
+        help_text=_("The longest an ongoing incident should go without an outage update."))
+    acknowledgement_target_min = forms.IntegerField(
+        label=_("Acknowledgement target (minutes)"), validators=[validate_target_minutes],
+        help_text=_("How soon after an incident starts the brand should acknowledge it."))
+    spike_threshold = forms.FloatField(
+        label=_("Spike threshold (× a normal hour)"), validators=[validate_spike_threshold],
+        help_text=_("Complaints in an hour at or above this multiple of a normal hour are a spike."))
+    unanswered_breach_count = forms.IntegerField(
+        label=_("Unanswered breaches allowed"), validators=[validate_breach_count],
+        help_text=_("Alert when more customers than this wait past the first-response target during an "
+                    "incident."))
+    holidays = forms.CharField(
+        label=_("Holidays"), required=False, widget=forms.Textarea(attrs={"rows": 4}), max_length=20000,
+        help_text=_("One per line: a date and a name, e.g. 2026-12-25 Christmas. Closed all day."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for day in Weekday:
+            self.fields[f"hours_{day.value}"] = forms.CharField(
+                label=day.label, required=False, max_length=500,
+                widget=forms.TextInput(attrs={"placeholder": "09:00–18:00", "size": 28}))
+
+    @property
+    def target_fields(self):
+        return [self[name] for name in ("first_response_target_min", "update_cadence_min",
+                                        "acknowledgement_target_min", "spike_threshold", "unanswered_breach_count")]
+
+    @property
+    def hours_fields(self):
+        return [self[f"hours_{day.value}"] for day in Weekday]
+
+    def clean(self):
+        from .business_hours import parse_day, parse_holidays
+
+        data = super().clean()
+        ranges = {}
+        for day in Weekday:
+            name = f"hours_{day.value}"
+            try:
+                ranges[day.value] = parse_day(data.get(name, ""), day_label=str(day.label))
+            except forms.ValidationError as error:
+                self.add_error(name, error)
+        data["ranges"] = {day: r for day, r in ranges.items() if r}
+        try:
+            data["holiday_days"] = parse_holidays(data.get("holidays", ""), label=str(self.fields["holidays"].label))
+        except forms.ValidationError as error:
+            self.add_error("holidays", error)
+        return data
+
+    def messages(self) -> list[str]:
+        """Every error, each starting with its field's label."""
+        out = []
+        for name, errors in self.errors.items():
+            label = self.fields[name].label if name in self.fields else ""
+            for error in errors:
+                text = str(error)
+                out.append(text if not label or text.startswith(str(label)) else f"{label}: {text}")
+        return out
+
+
+class AlertChannelForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=AlertChannel.Kind.choices)
+    target = forms.CharField(label=_("E-mail address or URL"), max_length=500,
+                             help_text=_("An e-mail address, a Slack incoming-webhook URL or your webhook’s URL."))
+    secret = forms.CharField(label=_("Signing secret (webhooks)"), required=False, max_length=200,
+                             help_text=_("Leave empty and Hotline makes one, shown once."))
+    language = forms.ChoiceField(label=_("Language of the alerts"), choices=settings.LANGUAGES)
+
+    def __init__(self, *args, team: Team, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.team = team
+
+    def clean(self):
+        from .alert_channels import channel_target_check
+
+        data = super().clean()
+        kind, target = data.get("kind"), (data.get("target") or "").strip()
+        if kind and target:
+            try:
+                channel_target_check(kind=kind, target=target, secret=data.get("secret", ""))
+            except forms.ValidationError as error:
+                for field, errors in error.message_dict.items():
+                    self.add_error(field if field in self.fields else None, errors)
+            if AlertChannel.objects.filter(team=self.team, kind=kind, target=target).exists():
+                self.add_error("target", _("This team already has this channel."))
+        data["target"] = target
         return data

@@ -4,6 +4,7 @@ Vocabulary follows METRICS.md §1 and §5. Times are stored in UTC; pages show t
 """
 from __future__ import annotations
 
+import uuid
 import zoneinfo
 
 from django.conf import settings
@@ -365,3 +366,273 @@ class MentionHandling(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mention_id}: {self.reason or 'to do'}"
+
+
+# --- METRICS.md §8 targets and §4 business hours ----------------------------------------------------------
+
+MAX_TARGET_MINUTES = 30 * 24 * 60  # a target longer than 30 days is a typo, not a target
+
+
+def validate_target_minutes(value: int) -> None:
+    if value is None:
+        return
+    if value < 0:
+        raise ValidationError(_("A target cannot be negative."))
+    if value < 1:
+        raise ValidationError(_("A target must be at least 1 minute."))
+    if value > MAX_TARGET_MINUTES:
+        raise ValidationError(_("A target cannot be longer than 30 days (%(max)d minutes)."),
+                              params={"max": MAX_TARGET_MINUTES})
+
+
+def validate_spike_threshold(value: float) -> None:
+    if value is not None and not 1 <= value <= 1000:
+        raise ValidationError(_("The spike threshold must be between 1 and 1000 times a normal hour."))
+
+
+def validate_breach_count(value: int) -> None:
+    if value is not None and not 0 <= value <= 1_000_000:
+        raise ValidationError(_("The number of breaches allowed must be between 0 and 1,000,000."))
+
+
+class BrandTargets(models.Model):
+    """A brand's METRICS.md §8 targets; a brand without a row has the defaults (incidents.targets).
+
+    Durations are whole minutes, between one minute and 30 days; the check constraints keep a bad value out
+    whatever writes the row.
+    """
+
+    brand = models.OneToOneField(Brand, on_delete=models.CASCADE, primary_key=True, related_name="targets")
+    first_response_target_min = models.PositiveIntegerField(
+        _("first-response target (minutes)"), default=60, validators=[validate_target_minutes],
+        help_text=_("A mention answered later than this, or still waiting after it, breaches the target."))
+    update_cadence_min = models.PositiveIntegerField(
+        _("update cadence (minutes)"), default=60, validators=[validate_target_minutes],
+        help_text=_("The longest an ongoing incident should go without an outage-related broadcast."))
+    acknowledgement_target_min = models.PositiveIntegerField(
+        _("acknowledgement target (minutes)"), default=30, validators=[validate_target_minutes],
+        help_text=_("How soon after an incident starts the brand should acknowledge it."))
+    spike_threshold = models.FloatField(
+        _("spike threshold"), default=5.0, validators=[validate_spike_threshold],
+        help_text=_("Complaints in an hour, as a multiple of a normal hour, that make a spike."))
+    unanswered_breach_count = models.PositiveIntegerField(
+        _("unanswered breaches allowed"), default=10, validators=[validate_breach_count],
+        help_text=_("Alert when more customers than this wait, unanswered, longer than the first-response target "
+                    "during an incident."))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("targets")
+        verbose_name_plural = _("targets")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(first_response_target_min__gte=1, first_response_target_min__lte=MAX_TARGET_MINUTES,
+                            update_cadence_min__gte=1, update_cadence_min__lte=MAX_TARGET_MINUTES,
+                            acknowledgement_target_min__gte=1, acknowledgement_target_min__lte=MAX_TARGET_MINUTES),
+                name="brand_targets_between_1_minute_and_30_days"),
+            models.CheckConstraint(condition=Q(spike_threshold__gte=1, spike_threshold__lte=1000),
+                                   name="brand_targets_spike_threshold_range"),
+            models.CheckConstraint(condition=Q(unanswered_breach_count__lte=1_000_000),
+                                   name="brand_targets_breach_count_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand}: targets"
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+class OpeningHours(models.Model):
+    """One range of a brand's weekly opening hours, in the brand's time zone (METRICS.md §4 business hours).
+
+    Minutes after local midnight: [opens, closes), closes up to 1440 (24:00). A night shift is two ranges, one
+    each side of midnight. Ranges of one day never overlap (checked by incidents.business_hours on save).
+    """
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="opening_hours")
+    weekday = models.PositiveSmallIntegerField(_("day"), choices=Weekday.choices)
+    opens_min = models.PositiveSmallIntegerField(_("opens (minutes after midnight)"))
+    closes_min = models.PositiveSmallIntegerField(_("closes (minutes after midnight)"))
+
+    class Meta:
+        ordering = ["brand", "weekday", "opens_min"]
+        verbose_name = _("opening hours")
+        verbose_name_plural = _("opening hours")
+        constraints = [
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="opening_hours_weekday_range"),
+            models.CheckConstraint(condition=Q(closes_min__gt=F("opens_min"), closes_min__lte=1440),
+                                   name="opening_hours_close_after_open",
+                                   violation_error_message=_("Opening hours must end after they start.")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens_min // 60:02d}:{self.opens_min % 60:02d}–" \
+               f"{self.closes_min // 60:02d}:{self.closes_min % 60:02d}"
+
+
+class Holiday(models.Model):
+    """A local calendar day on which the brand's business hours are closed all day (METRICS.md §4)."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="holidays")
+    day = models.DateField(_("day"))
+    name = models.CharField(_("name"), max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["brand", "day"]
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holidays")
+        constraints = [models.UniqueConstraint(fields=["brand", "day"], name="holiday_once_per_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d} {self.name}".strip()
+
+
+# --- METRICS.md §8 alerts -------------------------------------------------------------------------------------
+
+class AlertChannel(models.Model):
+    """Where a team's alerts go: an e-mail address, a Slack incoming webhook or a signed generic webhook.
+
+    The target is checked by incidents.alert_channels (``clean``); failures are counted so that a channel that
+    keeps failing is shown as failing on the team's page and in the alert log.
+    """
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", _("e-mail")
+        SLACK = "slack", _("Slack incoming webhook")
+        WEBHOOK = "webhook", _("webhook (signed JSON)")
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="alert_channels")
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    target = models.CharField(_("address or URL"), max_length=500)
+    secret = models.CharField(_("signing secret"), max_length=200, blank=True,
+                              help_text=_("Webhooks only: the key of the X-Hotline-Signature HMAC."))
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="en")
+    created_at = models.DateTimeField(auto_now_add=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["team__name", "kind", "target"]
+        verbose_name = _("alert channel")
+        verbose_name_plural = _("alert channels")
+        constraints = [
+            models.UniqueConstraint(fields=["team", "kind", "target"], name="alert_channel_unique_target",
+                                    violation_error_message=_("This team already has this channel.")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.display_target}"
+
+    @property
+    def display_target(self) -> str:
+        """The target as pages show it: a webhook URL's path and query can hold a token, so only its origin."""
+        if self.kind == self.Kind.EMAIL:
+            return self.target
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(self.target)
+        return f"{parts.scheme}://{parts.netloc}/…" if parts.path.strip("/") or parts.query else self.target
+
+    @property
+    def is_failing(self) -> bool:
+        return self.consecutive_failures > 0
+
+    def clean(self) -> None:
+        from .alert_channels import channel_target_check
+
+        channel_target_check(kind=self.kind, target=self.target, secret=self.secret)
+
+
+class Alert(models.Model):
+    """One occurrence of a METRICS.md §8 alert condition: raised once, cleared when it no longer holds.
+
+    The partial unique constraint is the "once per occurrence": whoever inserts the open row raised it; a second
+    evaluator (two beats, two workers) meets the constraint and does nothing. A cleared alert frees the slot, so
+    the condition holding again is a new occurrence, a new row and a new alert.
+    """
+
+    class Kind(models.TextChoices):
+        SPIKE = "spike", _("complaint spike")
+        NOT_ACKNOWLEDGED = "not_acknowledged", _("not acknowledged")
+        UPDATE_OVERDUE = "update_overdue", _("update overdue")
+        UNANSWERED_BREACHES = "unanswered_breaches", _("unanswered breaches")
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="alerts")
+    incident = models.ForeignKey(Incident, on_delete=models.SET_NULL, null=True, blank=True, related_name="alerts")
+    kind = models.CharField(_("alert"), max_length=24, choices=Kind.choices)
+    # What the occurrence is about: "brand" for a spike, "incident:<id>" for the incident conditions.
+    scope = models.CharField(max_length=40)
+    raised_at = models.DateTimeField(_("raised at"))
+    cleared_at = models.DateTimeField(_("cleared at"), null=True, blank=True)
+    details = models.JSONField(default=dict, blank=True)  # the figures that made it hold, for its summary
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        indexes = [models.Index(fields=["brand", "raised_at"], name="alert_brand_time_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["brand", "kind", "scope"], condition=Q(cleared_at__isnull=True),
+                                    name="alert_open_once_per_occurrence"),
+            models.CheckConstraint(condition=Q(cleared_at__isnull=True) | Q(cleared_at__gte=F("raised_at")),
+                                   name="alert_cleared_after_raised"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand_id}:{self.kind}:{self.scope}@{self.raised_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.cleared_at is None
+
+
+class AlertDelivery(models.Model):
+    """One alert state (raised or cleared) for one channel, claimed before it is sent: exactly once per channel.
+
+    The unique (alert, channel, state) row is created once whoever raises or clears the alert; then a
+    conditional UPDATE claims it for one sender at a time. ``delivery_id`` is the X-Hotline-Delivery header,
+    the same on every retry, so a receiver can drop a repeat.
+    """
+
+    class State(models.TextChoices):
+        RAISED = "raised", _("raised")
+        CLEARED = "cleared", _("cleared")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting to be sent")
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        RETRYING = "retrying", _("failed, will retry")
+        FAILED = "failed", _("failed, gave up")
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.ForeignKey(AlertChannel, on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="deliveries")
+    channel_label = models.CharField(max_length=200)  # kept for the log when the channel is removed
+    state = models.CharField(max_length=8, choices=State.choices)
+    delivery_id = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="alert_delivery_due_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["alert", "channel", "state"], name="alert_delivery_once_per_channel"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.alert_id} {self.state} → {self.channel_label}: {self.status}"

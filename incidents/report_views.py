@@ -14,11 +14,13 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidde
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import exports, reports
+from . import digest, exports, reports
+from .business_hours import hours_summary
 from .models import DigestSubscription, Platform, validate_time_zone
-from .roles import brands_visible_to, can_export
+from .roles import brands_visible_to, can_export, can_manage_brand_settings
+from .targets import brand_targets
 
 
 def _zone_choices(brands) -> list[str]:
@@ -67,8 +69,10 @@ def week(request: HttpRequest) -> HttpResponse:
 def _league_columns(sort: str) -> list[dict]:
     labels = {
         "brand": _("Brand"), "mentions": _("Mentions"), "reply_rate": _("Reply rate"),
-        "answered_within_1h": _("Answered within 1 h"), "median_frt_s": _("Median FRT"),
-        "p90_frt_s": _("p90 FRT"), "km_median_s": _("Median, silence counted"), "complaints": _("Complaints"),
+        "answered_within_target": _("Answered within target"), "median_frt_s": _("Median FRT"),
+        "p90_frt_s": _("p90 FRT"), "km_median_s": _("Median, silence counted"),
+        "business_median_frt_s": _("Median FRT, business hours"), "business_p90_frt_s": _("p90 FRT, business hours"),
+        "business_answered_within_target": _("Within target, business hours"), "complaints": _("Complaints"),
         "net_sentiment": _("Net sentiment"), "incidents": _("Incidents"),
     }
     columns = []
@@ -101,6 +105,8 @@ def brand(request: HttpRequest, slug: str) -> HttpResponse:
     _start, end = reports.week_bounds(week=weeks[-1].week, zone=brand.zone)
     context = {
         "brand": brand, "weeks": weeks, "first": weeks[0].week, "last": weeks[-1].week,
+        "target_s": brand_targets(brand).first_response_target_s, "hours_summary": hours_summary(brand),
+        "holidays": brand.holidays.count(), "can_edit_settings": can_manage_brand_settings(request.user),
         "can_export": can_export(request.user), "platforms": Platform.choices,
         "export_from": start.astimezone(brand.zone).isoformat(), "export_to": end.astimezone(brand.zone).isoformat(),
         "export_query": urlencode({"brand": brand.slug, "from": start.isoformat(), "to": end.isoformat()}),
@@ -192,3 +198,38 @@ def digests(request: HttpRequest) -> HttpResponse:
         "brands": brands, "subscribed": set(subscriptions), "time_zone": current_zone,
         "zones": sorted(zoneinfo.available_timezones()),
     })
+
+
+@login_required
+@require_POST
+def digest_send_now(request: HttpRequest) -> HttpResponse:
+    """"Send me this digest now": last week's digest of one of the user's brands, e-mailed at once."""
+    brand_id = request.POST.get("brand", "")
+    brand = brands_visible_to(request.user).filter(pk=int(brand_id)).first() if brand_id.isdigit() else None
+    if brand is None:
+        messages.error(request, _("Choose one of your brands."))
+        return redirect("reports:digests")
+    if not request.user.email:
+        messages.error(request, _("Your account has no e-mail address: ask an administrator to add one."))
+        return redirect("reports:digests")
+    try:
+        week = digest.digest_send_now(user=request.user, brand=brand)
+    except Exception as error:  # noqa: BLE001 - the mail server's answer, shown to the user
+        messages.error(request, _("The digest could not be sent: %(error)s") % {"error": error})
+    else:
+        messages.success(request, _("The digest of %(brand)s for %(week)s is on its way to %(email)s.")
+                         % {"brand": brand.name, "week": week, "email": request.user.email})
+    return redirect("reports:digests")
+
+
+@login_required
+@require_GET
+def digest_preview(request: HttpRequest, slug: str) -> HttpResponse:
+    """The HTML digest of last week, as Monday's e-mail will show it."""
+    brand = get_object_or_404(brands_visible_to(request.user), slug=slug)
+    message = digest.digest_message(user=request.user, row=digest.digest_now(brand=brand),
+                                    to=request.user.email or "preview@hotline.invalid")
+    html = next(content for content, mimetype in message.alternatives if mimetype == "text/html")
+    response = HttpResponse(html, content_type="text/html; charset=utf-8")
+    response["Cache-Control"] = "no-store"
+    return response

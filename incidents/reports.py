@@ -94,7 +94,7 @@ class BrandWeek:
     answered: int
     unanswered: int
     reply_rate: float | None
-    answered_within_1h: float | None
+    answered_within_target: float | None
     median_frt_s: float | None
     p90_frt_s: float | None
     km_median_s: float | None
@@ -105,6 +105,12 @@ class BrandWeek:
     km_not_reached_over_s: float | None = None
     # The moment the figures are true at (week_as_of): the week's end, or now for the week so far.
     as_of: datetime | None = None
+    # T of "answered within T": the brand's first-response target in seconds (METRICS.md §4, §8).
+    target_s: float = 3600.0
+    # METRICS.md §4 business-hours FRT over the same mentions, in the brand's business hours.
+    business_median_frt_s: float | None = None
+    business_p90_frt_s: float | None = None
+    business_answered_within_target: float | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -129,9 +135,12 @@ class BrandWeek:
 
 
 # Figures a change and a league-table column can be computed on; "lower is better" for times and complaints.
-COMPARABLE = ("mentions", "reply_rate", "answered_within_1h", "median_frt_s", "p90_frt_s", "km_median_s",
+COMPARABLE = ("mentions", "reply_rate", "answered_within_target", "median_frt_s", "p90_frt_s", "km_median_s",
+              "business_median_frt_s", "business_p90_frt_s", "business_answered_within_target",
               "complaints", "net_sentiment")
-LOWER_IS_BETTER = {"median_frt_s", "p90_frt_s", "km_median_s", "complaints"}
+LOWER_IS_BETTER = {"median_frt_s", "p90_frt_s", "km_median_s", "business_median_frt_s", "business_p90_frt_s",
+                   "complaints"}
+RATES = {"reply_rate", "answered_within_target", "business_answered_within_target"}
 
 
 @dataclass(frozen=True)
@@ -265,14 +274,18 @@ def brand_weeks(*, brands, week: str, zone: zoneinfo.ZoneInfo, as_of: datetime |
             mentions=mentions,
             answered=s.answered if s else 0,
             unanswered=s.unanswered if s else 0,
-            # METRICS.md §4: an empty set has no reply rate (and no within-1h share), never 0.
+            # METRICS.md §4: an empty set has no reply rate (and no within-target share), never 0.
             reply_rate=s.reply_rate if s and mentions else None,
-            answered_within_1h=s.answered_within_1h if s and mentions else None,
+            answered_within_target=s.answered_within_target if s and mentions else None,
             median_frt_s=s.median_frt_s if s else None,
             p90_frt_s=s.p90_frt_s if s else None,
             km_median_s=s.km_median_s if s else None,
             km_not_reached_over_s=s.km_not_reached_over_s if s else None,
             as_of=as_of,
+            target_s=s.target_s if s else 3600.0,
+            business_median_frt_s=s.business_median_frt_s if s else None,
+            business_p90_frt_s=s.business_p90_frt_s if s else None,
+            business_answered_within_target=s.business_answered_within_target if s and mentions else None,
             complaints=t["complaints"],
             net_sentiment=net_sentiment(positive=t["positive"], negative=t["negative"], total=t["total"]),
             incidents=[incident_summary(incident=i, now=as_of) for i in incidents.get(brand.pk, [])],

@@ -41,6 +41,12 @@ def can_manage_incidents(user) -> bool:
     return user.is_authenticated and (user.is_superuser or COMMS in _groups(user))
 
 
+def can_manage_brand_settings(user) -> bool:
+    """Targets, business hours and alert channels of the user's own brands and teams: the comms team's leads
+    (comms role) and administrators."""
+    return can_manage_incidents(user)
+
+
 def can_export(user) -> bool:
     return user.is_authenticated and (user.is_superuser or user.is_staff or ANALYST in _groups(user))
 

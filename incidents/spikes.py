@@ -15,12 +15,13 @@ from socialfeed.selectors import quantile
 
 from .figures import PHASE
 from .models import Brand, Incident
+from .targets import targets_by_brand
 
 UTC = dt.UTC
 
 
-SPIKE_RATIO = 3.0  # product choice: three times a normal hour of complaints
-SPIKE_MIN_COMPLAINTS = 10  # and enough of them that a quiet brand's two tweets are no outage
+# The ratio that makes a spike is the brand's spike threshold (METRICS.md §8, default 5; incidents.targets).
+SPIKE_MIN_COMPLAINTS = 10  # and enough complaints that a quiet brand's two tweets are no outage
 SPIKE_LOOKBACK_HOURS = 3
 
 
@@ -31,6 +32,7 @@ class SuggestedIncident:
     complaints: int
     baseline: float
     ratio: float
+    threshold: float = 5.0
 
 
 def _hourly_complaints(brand_id: int, lo: dt.datetime, hi: dt.datetime) -> dict[dt.datetime, int]:
@@ -55,18 +57,22 @@ def spike_ratio(*, brand_id: int, hour: dt.datetime, hourly: dict[dt.datetime, i
 
 
 def suggested_incidents(*, brands, now: dt.datetime | None = None) -> list[SuggestedIncident]:
-    """Complaint spikes (METRICS.md §7) in the last hours of brands that have no incident covering them."""
+    """Complaint spikes (METRICS.md §7, at or above the brand's §8 spike threshold) in the last hours of brands
+    that have no incident covering them."""
     now = now or timezone.now()
     current = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     suggestions = []
+    brands = list(brands)
+    thresholds = {brand_id: t.spike_threshold for brand_id, t in targets_by_brand(brands).items()}
     for brand in brands:
+        threshold = thresholds[brand.pk]
         first_hour = current - dt.timedelta(hours=SPIKE_LOOKBACK_HOURS - 1)
         hourly = _hourly_complaints(brand.id, first_hour.replace(hour=0) - PHASE, current + dt.timedelta(hours=1))
         spiking = []
         for i in range(SPIKE_LOOKBACK_HOURS):
             hour = first_hour + i * dt.timedelta(hours=1)
             volume, baseline, ratio = spike_ratio(brand_id=brand.id, hour=hour, hourly=hourly)
-            if volume >= SPIKE_MIN_COMPLAINTS and ratio >= SPIKE_RATIO:
+            if volume >= SPIKE_MIN_COMPLAINTS and ratio >= threshold:
                 spiking.append((hour, volume, baseline, ratio))
         if not spiking:
             continue
@@ -82,5 +88,5 @@ def suggested_incidents(*, brands, now: dt.datetime | None = None) -> list[Sugge
             Q(ended_at__isnull=True) | Q(ended_at__gt=first_minute)).exists()
         if not covered:
             suggestions.append(SuggestedIncident(brand=brand, detected_start=first_minute, complaints=volume,
-                                                 baseline=baseline, ratio=ratio))
+                                                 baseline=baseline, ratio=ratio, threshold=threshold))
     return suggestions

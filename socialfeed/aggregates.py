@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.models import Q, Sum
 
 from socialfeed.models import Mention, MinuteFrtCount, MinuteRollup
-from socialfeed.rollups import COUNT_FIELDS, FRT_BRANCHING, FRT_LEVELS, mention_counts, minute_of
+from socialfeed.rollups import COUNT_FIELDS, FRT_BRANCHING, FRT_LEVELS, mention_counts, minute_of, within_target_s
 from socialfeed.selectors import quantile
 
 UTC = dt.UTC
@@ -43,15 +43,17 @@ def window_counts(*, brand_id: int, start: dt.datetime, end: dt.datetime) -> dic
         return total
     inner_start, inner_end = ceil_minute(start), minute_of(end)
     mentions = Mention.objects.filter(brand_id=brand_id)
+    within_s = within_target_s(brand_id)  # the T the rollups count against (socialfeed.rollups)
     if inner_start >= inner_end:
-        add_counts(total, mention_counts(mentions.filter(created_at__gte=start, created_at__lt=end)))
+        add_counts(total, mention_counts(mentions.filter(created_at__gte=start, created_at__lt=end),
+                                         within_s=within_s))
         return total
     row = MinuteRollup.objects.filter(brand_id=brand_id, minute__gte=inner_start, minute__lt=inner_end).aggregate(
         **{f: Sum(f) for f in COUNT_FIELDS})
     add_counts(total, row)
     edges = Q(created_at__gte=start, created_at__lt=inner_start) | Q(created_at__gte=inner_end, created_at__lt=end)
     if start < inner_start or inner_end < end:
-        add_counts(total, mention_counts(mentions.filter(edges)))
+        add_counts(total, mention_counts(mentions.filter(edges), within_s=within_s))
     return total
 
 
@@ -61,9 +63,12 @@ def minute_series(*, brand_id: int, start: dt.datetime, end: dt.datetime) -> dic
     inner_start, inner_end = ceil_minute(start), minute_of(end)
     for rollup in MinuteRollup.objects.filter(brand_id=brand_id, minute__gte=inner_start, minute__lt=inner_end):
         series[minute_of(rollup.minute)] = {f: getattr(rollup, f) for f in COUNT_FIELDS}
+    within_s = None
     for lo, hi in ((start, min(inner_start, end)), (max(inner_end, start), end)):
         if lo < hi and not (inner_start <= lo and hi <= inner_end):
-            counts = mention_counts(Mention.objects.filter(brand_id=brand_id, created_at__gte=lo, created_at__lt=hi))
+            within_s = within_target_s(brand_id) if within_s is None else within_s
+            counts = mention_counts(Mention.objects.filter(brand_id=brand_id, created_at__gte=lo, created_at__lt=hi),
+                                    within_s=within_s)
             if counts["mentions"]:
                 series[minute_of(lo)] = counts
     return series

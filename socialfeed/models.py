@@ -261,7 +261,8 @@ class MinuteRollup(models.Model):
     minute = models.DateTimeField()  # UTC, truncated to the minute: mentions created in [minute, minute + 1 min)
     mentions = models.PositiveIntegerField(default=0)
     answered = models.PositiveIntegerField(default=0)
-    answered_within_1h = models.PositiveIntegerField(default=0)
+    # METRICS.md §4 answered within T, T = the brand's first-response target; re-counted when it changes.
+    answered_within_target = models.PositiveIntegerField(default=0)
     complaints = models.PositiveIntegerField(default=0)
     positive = models.PositiveIntegerField(default=0)
     negative = models.PositiveIntegerField(default=0)

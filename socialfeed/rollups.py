@@ -26,9 +26,7 @@ from socialfeed.models import Mention, MinuteFrtCount, MinuteRollup
 
 UTC = dt.UTC
 ONE_MINUTE = dt.timedelta(minutes=1)
-ONE_HOUR_S = 3600.0  # METRICS.md §4 "answered within T", default T = 1 hour
-
-COUNT_FIELDS = ("mentions", "answered", "answered_within_1h", "complaints", "positive", "negative")
+COUNT_FIELDS = ("mentions", "answered", "answered_within_target", "complaints", "positive", "negative")
 FRT_LEVELS = (16, 12, 8, 4, 0)  # bit shifts of the FRT tree, root first; each level splits a node in 16
 FRT_BRANCHING = 16
 
@@ -38,19 +36,26 @@ def minute_of(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(UTC).replace(second=0, microsecond=0)
 
 
-def mention_counts(mentions: QuerySet[Mention]) -> dict[str, int]:
-    """Counts of a set of mentions, as MinuteRollup stores them (METRICS.md §4 mentions / answered / answered
-    within 1 h, §6 complaints and sentiment labels)."""
-    row = mentions.aggregate(**_count_expressions())
+def within_target_s(brand_id: int) -> float:
+    """T of METRICS.md §4 "answered within T" for one brand: its first-response target (incidents.targets)."""
+    from incidents.targets import first_response_target_s
+
+    return first_response_target_s(brand_id)
+
+
+def mention_counts(mentions: QuerySet[Mention], *, within_s: float) -> dict[str, int]:
+    """Counts of a set of one brand's mentions, as MinuteRollup stores them (METRICS.md §4 mentions / answered /
+    answered within T = ``within_s``, the brand's first-response target; §6 complaints and sentiment labels)."""
+    row = mentions.aggregate(**_count_expressions(within_s))
     return {field: row[f"n_{field}"] or 0 for field in COUNT_FIELDS}
 
 
-def _count_expressions() -> dict:
+def _count_expressions(within_s: float) -> dict:
     # Prefixed aliases: an alias named like a field ("answered") would shadow it inside the filters.
     return {
         "n_mentions": Count("id"),
         "n_answered": Count("id", filter=Q(answered=True)),
-        "n_answered_within_1h": Count("id", filter=Q(answered=True, frt_seconds__lte=ONE_HOUR_S)),
+        "n_answered_within_target": Count("id", filter=Q(answered=True, frt_seconds__lte=within_s)),
         "n_complaints": Count("id", filter=Q(complaint=True)),
         "n_positive": Count("id", filter=Q(sentiment_label="positive")),
         "n_negative": Count("id", filter=Q(sentiment_label="negative")),
@@ -102,12 +107,51 @@ def rollups_rebuild(*, brand_id: int, start: dt.datetime | None = None, end: dt.
         return _refresh_range(brand_id=brand_id, start=minute_of(start), end=minute_of(end) + ONE_MINUTE, only=None)
 
 
+def rollups_retarget(*, brand_id: int, within_s: float) -> int:
+    """Re-count one brand's "answered within T" rollups for a new first-response target T (METRICS.md §4), so
+    every minute counts against the target the board names. Returns the rows changed.
+
+    Called by incidents.targets in the transaction that changes the target, under the mention-writes lock, so
+    no batch writes rollups against the old target meanwhile. One grouped read of the brand's answered mentions
+    and one UPDATE per changed minute on SQLite, two statements on PostgreSQL.
+    """
+    mention_writes_serialise()
+    rollup_table, mention_table = MinuteRollup._meta.db_table, Mention._meta.db_table
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""WITH counted AS (
+                        SELECT date_trunc('minute', created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS minute,
+                               count(*) AS n
+                        FROM {mention_table} WHERE brand_id = %s AND answered AND frt_seconds <= %s GROUP BY 1)
+                    UPDATE {rollup_table} AS r SET answered_within_target = coalesce(c.n, 0)
+                    FROM {rollup_table} AS r2 LEFT JOIN counted c ON c.minute = r2.minute
+                    WHERE r.id = r2.id AND r.brand_id = %s
+                      AND r.answered_within_target IS DISTINCT FROM coalesce(c.n, 0)""",
+                [brand_id, within_s, brand_id])
+            return cursor.rowcount
+    counted = Counter()
+    answered = Mention.objects.filter(brand_id=brand_id, answered=True, frt_seconds__lte=within_s)
+    for created_at in answered.values_list("created_at", flat=True).iterator(chunk_size=10000):
+        counted[minute_of(created_at)] += 1
+    changed = []
+    for rollup in MinuteRollup.objects.filter(brand_id=brand_id).only("id", "minute", "answered_within_target"):
+        n = counted.get(minute_of(rollup.minute), 0)
+        if rollup.answered_within_target != n:
+            rollup.answered_within_target = n
+            changed.append(rollup)
+    MinuteRollup.objects.bulk_update(changed, ["answered_within_target"], batch_size=2000)
+    return len(changed)
+
+
 def _refresh_range(*, brand_id: int, start: dt.datetime, end: dt.datetime, only: set[dt.datetime] | None) -> int:
+    # Read under the mention-writes lock, after any change of target has committed (incidents.targets).
+    within_s = within_target_s(brand_id)
     rows = (
         Mention.objects.filter(brand_id=brand_id, created_at__gte=start, created_at__lt=end)
         .annotate(m=TruncMinute("created_at", tzinfo=UTC))
         .values("m")
-        .annotate(**_count_expressions())
+        .annotate(**_count_expressions(within_s))
         .order_by()
     )
     tree, fractional = _frt_tree(brand_id=brand_id, start=start, end=end, only=only)

@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import F
@@ -31,6 +32,7 @@ from socialfeed.matching import BrandDirectory
 from socialfeed.models import Mention, Post, PostAlias, RejectedPost, Source
 from socialfeed.normalised import NormalisedPost, Unstorable, json_clean, post_fit
 from socialfeed.rollups import rollups_refresh
+from socialfeed.signals import posts_ingested
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +66,8 @@ class IngestResult:
     mentions_created: int = 0
     rejected: int = 0
     rejects: list[RejectedItem] = field(default_factory=list)
+    # Brands whose mentions or official posts the batch created or changed (announced by posts_ingested).
+    brand_ids: set[int] = field(default_factory=set)
 
     def __iadd__(self, other: IngestResult) -> IngestResult:
         self.read += other.read
@@ -73,6 +77,7 @@ class IngestResult:
         self.mentions_created += other.mentions_created
         self.rejected += other.rejected
         self.rejects += other.rejects
+        self.brand_ids |= other.brand_ids
         return self
 
 
@@ -92,7 +97,7 @@ except ImportError:  # pragma: no cover - psycopg is a requirement; SQLite runs 
 
 def posts_ingest(*, posts: Iterable[NormalisedPost], source: Source | None = None,
                  directory: BrandDirectory | None = None, origin: str = "",
-                 lines: dict[tuple[str, str], int] | None = None) -> IngestResult:
+                 lines: dict[tuple[str, str], int] | None = None, announce: bool = True) -> IngestResult:
     """Store a batch of posts in one transaction and bring mentions and first responses up to date.
 
     Idempotent: the same batch ingested twice, by two workers at once, or again after a crash stores each post
@@ -102,6 +107,10 @@ def posts_ingest(*, posts: Iterable[NormalisedPost], source: Source | None = Non
     cannot is set aside, and if the batch still fails on a post's data it is stored post by post. Each post set
     aside is recorded as a ``RejectedPost`` with its reason (``origin`` and ``lines`` name an imported file's
     rows) and returned in ``IngestResult.rejects``.
+
+    Once the batch has committed, ``socialfeed.signals.posts_ingested`` names the brands it touched (their alerts
+    are checked at once). ``announce=False`` for bulk loads of history, where a check per batch would raise and
+    clear alerts on a half-loaded past.
     """
     batch: dict[tuple[str, str], NormalisedPost] = {}
     rejects: list[RejectedItem] = []
@@ -133,17 +142,21 @@ def posts_ingest(*, posts: Iterable[NormalisedPost], source: Source | None = Non
                                len(batch), _db_reason(exc))
                 for key, post in batch.items():
                     one = posts_ingest(posts=[post], source=source, directory=directory, origin=origin,
-                                       lines={key: lines[key]} if key in lines else None)
+                                       lines={key: lines[key]} if key in lines else None, announce=False)
                     result.stored += one.stored
                     result.updated += one.updated
                     result.duplicates += one.duplicates
                     result.mentions_created += one.mentions_created
                     result.rejected += one.rejected
                     result.rejects += one.rejects
+                    result.brand_ids |= one.brand_ids
     if rejects:
         _rejects_record(rejects, raw_of=raw_of, source=source, origin=origin)
         result.rejected += len(rejects)
         result.rejects += rejects
+    if announce and result.brand_ids:
+        # After commit (now, or when the caller's own transaction commits): listeners see the stored batch.
+        transaction.on_commit(partial(_announce, sorted(result.brand_ids)), robust=True)
     return result
 
 
@@ -163,6 +176,7 @@ def _ingest_atomic(*, batch: dict[tuple[str, str], NormalisedPost], source: Sour
     result.updated += counts.updated
     result.duplicates += counts.duplicates
     result.mentions_created += counts.mentions_created
+    result.brand_ids |= counts.brand_ids
 
 
 def _db_reason(exc: Exception) -> str:
@@ -195,6 +209,14 @@ def _rejects_record(rejects: list[RejectedItem], *, raw_of: dict, source: Source
         logger.warning("post %s:%s set aside: %s", r.platform, r.platform_id, r.reason)
 
 
+def _announce(brand_ids: list[int]) -> None:
+    for receiver, response in posts_ingested.send_robust(sender=posts_ingest, brand_ids=brand_ids):
+        if isinstance(response, Exception):
+            # Storing succeeded; a listener failing (the broker is down) only delays alerts to the next beat.
+            logger.warning("posts_ingested listener %s failed: %s", getattr(receiver, "__name__", receiver),
+                           response)
+
+
 def _ingest_batch(*, batch: dict[tuple[str, str], NormalisedPost], source: Source | None,
                   directory: BrandDirectory, result: IngestResult,
                   scores: dict[tuple[str, str], tone.ToneResult]) -> None:
@@ -210,6 +232,7 @@ def _ingest_batch(*, batch: dict[tuple[str, str], NormalisedPost], source: Sourc
     _groups_recompute(affected, touched=touched)
     # The board's per-minute rollups follow the mentions in the same transaction, so they never disagree.
     rollups_refresh(brand_ids_minutes=touched)
+    result.brand_ids |= {brand_id for brand_id, _moment in touched}
 
 
 def _ingest_platform(*, platform: str, posts: dict[str, NormalisedPost], source: Source | None,
@@ -285,6 +308,8 @@ def _ingest_platform(*, platform: str, posts: dict[str, NormalisedPost], source:
             for p in Post.objects.filter(platform=platform, platform_id__in=missing).only(*_MATCH_FIELDS)
         })
     result.stored += len(fresh)
+    # An official post can acknowledge an incident or be its update (METRICS.md §5): its brand's alerts change.
+    result.brand_ids.update(row.official_brand_id for row in [*rows, *edited] if row.official_brand_id)
 
     affected: set[GroupKey] = set()
     affected |= _aliases_record(platform=platform, posts=posts, stored={**stored, **{p.platform_id: p for p in

@@ -120,12 +120,24 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBIL
 # killed worker frees its source within this many seconds instead of after the task time limit.
 SOURCE_LOCK_TTL_SECONDS = env_int("SOURCE_LOCK_TTL_SECONDS", 30, minimum=2)
 CELERY_TIMEZONE = "UTC"
+# --- Alerts (METRICS.md §8; incidents/alerts.py) ---------------------------------------------------------------
+ALERTS_CHECK_SECONDS = env_int("ALERTS_CHECK_SECONDS", 60, minimum=1)  # how often beat evaluates every brand
+ALERT_HTTP_TIMEOUT_SECONDS = env_int("ALERT_HTTP_TIMEOUT_SECONDS", 10, minimum=1)  # Slack, webhooks, SMTP
+ALERT_RETRY_BASE_SECONDS = env_int("ALERT_RETRY_BASE_SECONDS", 30, minimum=1)  # first retry; doubles after
+# Webhooks to loopback, private or link-local addresses are refused unless this is true (a closed network).
+ALERT_WEBHOOK_ALLOW_PRIVATE = env_bool("ALERT_WEBHOOK_ALLOW_PRIVATE", False)
+
 CELERY_BEAT_SCHEDULE = {
     # Every 15 s: queue a poll for each enabled source whose interval has elapsed. The per-source interval
     # lives on the Source row; this tick only decides who is due, and a Redis lock keeps one poll per source.
     "poll-due-sources": {"task": "socialfeed.tasks.poll_due_sources", "schedule": 15.0},
     # Every hour at :05, Mondays: send the weekly digest to subscribers for whom it is now Monday 08:00.
     "send-weekly-digests": {"task": "incidents.tasks.send_due_digests", "schedule": crontab(minute=5)},
+    # Every minute: evaluate METRICS.md §8 alerts of every brand, send new alerts and the retries that are due.
+    # Ingestion also checks the brands of each batch at once; this tick catches conditions that time alone
+    # makes true (nobody acknowledged in 30 min) and clears the ones that stopped holding.
+    "check-alerts": {"task": "incidents.tasks.alerts_check", "schedule": float(ALERTS_CHECK_SECONDS),
+                     "options": {"expires": float(ALERTS_CHECK_SECONDS)}},
 }
 
 # --- Auth ---------------------------------------------------------------------------------------------

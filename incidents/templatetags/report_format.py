@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+
+from .board_format import duration_text
 
 register = template.Library()
 
@@ -83,7 +86,7 @@ def net(value) -> str:
 def change(row, name: str) -> str:
     """A WeekRow's change of one figure, in that figure's unit."""
     delta = row.change(name)
-    if name in ("reply_rate", "answered_within_1h"):
+    if name in ("reply_rate", "answered_within_target", "business_answered_within_target"):
         return signed_points(delta)
     if name.endswith("_s"):
         return signed_duration(delta)
@@ -92,8 +95,14 @@ def change(row, name: str) -> str:
     return signed_number(delta)
 
 
+@register.filter
+def target(seconds) -> str:
+    """A first-response target as pages name it: "1 h", "45 min" (METRICS.md §8)."""
+    return duration_text(seconds)
+
+
 @register.simple_tag
-def sparkline(weeks, figure: str = "answered_within_1h", width: int = 96, height: int = 24):
+def sparkline(weeks, figure: str = "answered_within_target", width: int = 96, height: int = 24):
     """An inline SVG trend of one rate over the given weeks (0–100 %); weeks without a value leave a gap.
 
     Drawn server-side with presentation attributes only: the CSP forbids inline scripts and style attributes.
@@ -129,19 +138,19 @@ def sparkline(weeks, figure: str = "answered_within_1h", width: int = 96, height
 
 @register.simple_tag
 def week_chart(weeks, width: int = 720, height: int = 220):
-    """The brand page's chart: reply rate and answered within 1 h per week (0–100 %), as inline SVG."""
+    """The brand page's chart: reply rate and answered within target per week (0–100 %), as inline SVG."""
     if not weeks:
         return ""
     left, bottom, top = 40, 30, 10
     plot_w, plot_h = width - left - 10, height - bottom - top
     step = plot_w / max(len(weeks) - 1, 1)
     parts = [f'<svg class="week-chart" role="img" width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
-             "<title>Reply rate and answered within 1 h per week</title>"]
+             "<title>" + escape(_("Reply rate and answered within target per week")) + "</title>"]
     for pct in (0, 50, 100):
         y = top + plot_h - pct / 100 * plot_h
         parts.append(f'<line x1="{left}" x2="{width - 10}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d0d7de"/>'
                      f'<text x="2" y="{y + 4:.1f}" font-size="11" fill="#57606a">{pct} %</text>')
-    for figure, colour, dash in (("reply_rate", "#0b5cad", ""), ("answered_within_1h", "#1a7f37", "4 3")):
+    for figure, colour, dash in (("reply_rate", "#0b5cad", ""), ("answered_within_target", "#1a7f37", "4 3")):
         segment: list[str] = []
         for i, w in enumerate(weeks + [None]):
             v = getattr(w, figure) if w is not None else None

@@ -44,5 +44,5 @@ def test_it_agrees_with_response_stats_for_the_incident_window(brand):
     [stats] = response_stats(brands=[brand], start=incident.started_at, end=end, as_of=end + dt.timedelta(hours=2))
     assert stats.mentions > 10 and stats.answered > 3
     for key in ("mentions", "answered", "unanswered", "reply_rate", "median_frt_s", "p90_frt_s",
-                "answered_within_1h"):
+                "answered_within_target"):
         assert figures[key] == pytest.approx(getattr(stats, key)), key

@@ -44,7 +44,7 @@ def test_it_aggregates_only_mentions_created_inside_the_window(outage):
     assert f["reply_rate"] == pytest.approx(2 / 3)
     assert f["median_frt_s"] == pytest.approx((630 + 4200) / 2)
     assert f["p90_frt_s"] == pytest.approx(630 + 0.9 * (4200 - 630))
-    assert f["answered_within_1h"] == pytest.approx(1 / 3)
+    assert f["answered_within_target"] == pytest.approx(1 / 3)
     assert f["net_sentiment"] == pytest.approx((1 - 2) / 3)
     assert f["oldest_unanswered_wait_s"] == (END + dt.timedelta(hours=1) - at(10, 2, 10)).total_seconds()
 

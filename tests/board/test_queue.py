@@ -188,3 +188,19 @@ def test_the_person_who_marks_a_mention_sees_it_leave_at_once_though_the_board_s
                       {"action": "handle", "reason": "duplicate", "mention": [mentions[0].id]})
     page = _queue(comms_client, incident)
     assert _texts(page)[0] == "01" and page["counts"]["handled"] == 1
+
+
+def test_ages_and_breaches_follow_the_brands_own_first_response_target(busy):
+    from incidents.board import board_tiles
+    from incidents.queue import QueueFilters, queue_page
+    from incidents.targets import brand_targets_save
+
+    incident, _mentions = busy
+    brand_targets_save(brand=incident.brand, values={"first_response_target_min": 30})
+    page = queue_page(incident=incident, filters=QueueFilters(order="newest"), now=at(11, 0), size=60)
+    levels = {row["text"][-2:]: row["age"] for row in page["rows"]}
+    assert (levels["59"], levels["35"], levels["20"]) == ("ok", "near", "over")  # 1, 25 and 40 minutes of 30
+    assert page["target"] == "30 min"
+    tiles = {t["key"]: t for t in board_tiles(incident=incident, now=at(11, 0))}
+    # METRICS.md §8: the mentions of 10:00-10:29 have waited past 30 minutes; none was answered.
+    assert tiles["breaches"]["value"] == "30" and tiles["breaches"]["hint"] == "first-response target 30 min"

@@ -271,7 +271,9 @@ def test_no_page_scrolls_sideways_at_390_px_and_the_board_prints_on_one_page(dem
     brand = incident.brand
     pages = [reverse("incidents:home"), reverse("incidents:new"), reverse("incidents:edit", args=[incident.pk]),
              reverse("reports:week"), reverse("reports:brand", args=[brand.slug]), reverse("reports:digests"),
-             reverse("socialfeed:sources"), "/incidents/999999/", f"/incidents/{incident.pk}/?order=newest"]
+             reverse("socialfeed:sources"), reverse("incidents:brand_settings", args=[brand.slug]),
+             reverse("incidents:alert_log", args=[brand.slug]), reverse("incidents:teams"),
+             "/incidents/999999/", f"/incidents/{incident.pk}/?order=newest"]
     for path in pages:
         page.goto(base + path)
         page.wait_for_load_state("networkidle")

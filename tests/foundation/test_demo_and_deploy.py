@@ -75,3 +75,31 @@ def test_docker_compose_shares_one_hotline_service_for_web_worker_and_beat():
     for name in ("postgres", "redis", "web", "worker"):
         assert "healthcheck" in services[name]
     assert (REPO / ".env.example").is_file()
+
+
+@pytest.mark.django_db
+def test_the_demo_runs_the_beat_schedule_in_process_so_alerts_are_sent(monkeypatch, settings):
+    import datetime as dt
+
+    from django.core import mail
+    from django.utils import timezone
+
+    from config.celery import app
+    from incidents.management.commands.run_demo import POLLED_BY_THE_POLLER, InProcessBeat
+    from incidents.models import Alert, AlertDelivery
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)  # as on the demo's embedded default
+    demo_load(now=timezone.now())
+    beat = InProcessBeat(schedule=settings.CELERY_BEAT_SCHEDULE, skip=POLLED_BY_THE_POLLER)
+    assert set(beat.entries) == {"send-weekly-digests", "check-alerts"}
+    assert sorted(beat.run_due()) == ["check-alerts", "send-weekly-digests"]  # everything once at start
+    # Brisant Télécom's SMS apology came four hours ago and nothing since; its customers wait unanswered.
+    brisant = {a.kind for a in Alert.objects.filter(brand__slug="brisant-telecom")}
+    assert brisant == {"update_overdue", "unanswered_breaches"}
+    sent = AlertDelivery.objects.filter(status="sent").count()
+    assert sent == Alert.objects.count() and len(mail.outbox) == sent  # to the demo team's comms inbox
+    assert mail.outbox[0].to == ["comms@hotline.invalid"]
+    assert beat.due(timezone.now()) == []  # nothing is due again at once
+    beat.entries["check-alerts"]["last_run"] = timezone.now() - dt.timedelta(seconds=61)
+    assert beat.due(timezone.now()) == ["check-alerts"]  # a minute later, the alerts are checked again
+    assert beat.run_due() == ["check-alerts"] and len(mail.outbox) == sent  # still true: nothing new to send

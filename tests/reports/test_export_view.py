@@ -162,7 +162,7 @@ def test_it_agrees_with_response_stats_in_the_brand_weeks_export(client, world):
         start, end = reports.week_bounds(week=row["week"], zone=paris)
         stats = response_stats(brands=[ondine], start=start, end=end)[0]
         assert int(row["mentions"]) == stats.mentions
-        for figure in ("reply_rate", "median_frt_s", "p90_frt_s", "answered_within_1h"):
+        for figure in ("reply_rate", "median_frt_s", "p90_frt_s", "answered_within_target"):
             value = getattr(stats, figure)
             assert row[figure] == ("" if value is None else str(value))
     assert rows[0]["mentions"] == "0" and rows[0]["reply_rate"] == ""

@@ -54,7 +54,7 @@ def test_it_agrees_with_response_stats_to_the_second(client, two_brands):
     assert stats.mentions == 4
     assert _cell(html, "ondine-mobile", "mentions") == "4"
     assert _cell(html, "ondine-mobile", "reply_rate") == percent(stats.reply_rate) == "75.0 %"
-    assert _cell(html, "ondine-mobile", "answered_within_1h") == percent(stats.answered_within_1h) == "50.0 %"
+    assert _cell(html, "ondine-mobile", "answered_within_target") == percent(stats.answered_within_target) == "50.0 %"
     assert _cell(html, "ondine-mobile", "median_frt_s") == duration(stats.median_frt_s) == "30 min 00 s"
     assert _cell(html, "ondine-mobile", "p90_frt_s") == duration(stats.p90_frt_s)
     assert _cell(html, "ondine-mobile", "km_median_s") == duration(stats.km_median_s)
@@ -65,7 +65,7 @@ def test_it_shows_a_dash_for_an_empty_week_never_zero_percent(client, two_brands
     client.force_login(manager)
     html = client.get(reverse("reports:week"), {"week": WEEK, "tz": "Europe/Paris"}).content.decode()
     assert _cell(html, "volta-energie", "mentions") == "0"
-    for figure in ("reply_rate", "answered_within_1h", "median_frt_s", "p90_frt_s", "km_median_s", "net_sentiment"):
+    for figure in ("reply_rate", "answered_within_target", "median_frt_s", "p90_frt_s", "km_median_s", "net_sentiment"):
         assert _cell(html, "volta-energie", figure) == "—"
     row = re.search(r'<tr data-brand="volta-energie">(.*?)</tr>', html, re.S).group(1)
     assert "0 %" not in row and "0.0 %" not in row

@@ -83,10 +83,22 @@ def _b_objects(world) -> dict[str, object]:
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
     from django.contrib.auth.models import Group
 
-    from incidents.models import AuditEntry, DigestSubscription, OffPlatformCommunication, TrackingTerm
+    from incidents.models import (
+        Alert,
+        AlertChannel,
+        AuditEntry,
+        DigestSubscription,
+        OffPlatformCommunication,
+        TrackingTerm,
+    )
     from socialfeed.models import RejectedPost
 
     term = TrackingTerm.objects.create(brand=world.brand_b, term="quarzel-qrz7731")
+    channel_b = AlertChannel.objects.create(team=Team.objects.get(name="Team B"), kind="email",
+                                            target="alerts-QRZ-7731@quarzel.example")
+    alert_b = Alert.objects.create(brand=world.brand_b, incident=world.incident_b, kind="update_overdue",
+                                   scope=f"incident:{world.incident_b.pk}", raised_at=T0,
+                                   details={"incident_title": B_INCIDENT_TITLE, "since_s": 7200, "cadence_s": 3600})
     login_trail = {"username": world.user_b.username, "ip_address": "10.0.0.2", "user_agent": "x",
                    "http_accept": "x", "path_info": "/login/"}
     return {
@@ -97,6 +109,7 @@ def _b_objects(world) -> dict[str, object]:
         "incidents.brand": world.brand_b, "incidents.incident": world.incident_b,
         "incidents.officialaccount": world.brand_b.official_accounts.get(), "incidents.trackingterm": term,
         "incidents.team": Team.objects.get(name="Team B"),
+        "incidents.alertchannel": channel_b, "incidents.alert": alert_b,
         "incidents.digestsubscription": DigestSubscription.objects.get(brand=world.brand_b),
         "incidents.auditentry": AuditEntry.objects.get(user=world.user_b),
         "incidents.offplatformcommunication": OffPlatformCommunication.objects.get(brand=world.brand_b),
@@ -121,6 +134,10 @@ def _paths(route: Route, world, b_objects: dict) -> list[str]:
             choices[name] = [str(world.incident_b.pk)]
         elif name in ("slug", "brand_slug"):
             choices[name] = [world.brand_b.slug]
+        elif name == "team_id":
+            choices[name] = [str(Team.objects.get(name="Team B").pk)]
+        elif name == "channel_id":
+            choices[name] = [str(b_objects["incidents.alertchannel"].pk)]
         elif name == "chart":
             choices[name] = list(_CHARTS)
         elif name == "kind":
@@ -198,7 +215,11 @@ def test_it_shows_team_a_nothing_of_brand_b_on_any_url(client, world):
         incident_b.title == B_INCIDENT_TITLE and incident_b.started_at == T0
     assert IncidentEvent.objects.filter(incident=world.incident_b).count() == events_before
     assert not Incident.objects.filter(brand=world.brand_b).exclude(pk=world.incident_b.pk).exists()
-    from incidents.models import OffPlatformCommunication
+    from incidents.models import AlertChannel, BrandTargets, OffPlatformCommunication, OpeningHours
 
     assert list(OffPlatformCommunication.objects.filter(brand=world.brand_b).values_list("text", "category")) == [
         ("QRZ-7731 SMS apology", "apology")]
+    # Team B's alert channel and brand B's targets are untouched by team A's POSTs.
+    assert AlertChannel.objects.filter(team__name="Team B").count() == 1
+    assert not BrandTargets.objects.filter(brand=world.brand_b).exists()
+    assert not OpeningHours.objects.filter(brand=world.brand_b).exists()

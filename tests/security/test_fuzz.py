@@ -125,3 +125,36 @@ def test_a_huge_post_body_is_refused_not_crashed(client, outage):
     response = client.post(reverse("incidents:event", args=[incident.pk]), {"text": "x" * 3_000_000})
     _no_server_error(response, "a 3 MB note")
     assert not incident.events.filter(text__startswith="xxx").exists()
+
+
+SETTINGS_FIELDS = ["first_response_target_min", "update_cadence_min", "acknowledgement_target_min", "spike_threshold",
+                   "unanswered_breach_count", "holidays"] + [f"hours_{day}" for day in range(7)]
+
+
+@FUZZ
+@given(data=st.dictionaries(st.sampled_from(SETTINGS_FIELDS), VALUE, max_size=8))
+def test_brand_settings_refuse_bad_input_naming_the_field_and_never_fail(client, outage, data):
+    from incidents.models import BrandTargets, OpeningHours
+
+    brand, incident, comms, analyst = outage
+    client.force_login(comms)
+    before = (BrandTargets.objects.filter(brand=brand).values_list().first(),
+              list(OpeningHours.objects.filter(brand=brand).values_list()))
+    response = client.post(reverse("incidents:brand_settings", args=[brand.slug]), data)
+    _no_server_error(response, f"POST brand settings {data!r:.300}")
+    if response.status_code == 200:  # refused: every message names its field, and nothing changed
+        form_labels = {str(f.label) for f in response.context["form"].fields.values()}
+        for message in (str(m) for m in response.context["messages"]):
+            assert any(message.startswith(label) for label in form_labels), message
+        assert before == (BrandTargets.objects.filter(brand=brand).values_list().first(),
+                          list(OpeningHours.objects.filter(brand=brand).values_list()))
+
+
+@FUZZ
+@given(data=st.fixed_dictionaries({}, optional={"kind": VALUE, "target": VALUE, "secret": VALUE, "language": VALUE}))
+def test_the_alert_channel_form_never_fails(client, outage, data):
+    brand, incident, comms, analyst = outage
+    client.force_login(comms)
+    team = Team.objects.get(name="Team A")
+    response = client.post(reverse("incidents:team_settings", args=[team.pk]), data)
+    _no_server_error(response, f"POST team settings {data!r:.300}")
