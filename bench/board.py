@@ -53,12 +53,12 @@ def _seed(size: int):
         cur.execute("DELETE FROM socialfeed_post WHERE platform_id LIKE %s", [f"{slug}-%"])
         cur.execute(f"""
             INSERT INTO socialfeed_post (platform, platform_id, author_id, author_handle, created_at, text, lang,
-                in_reply_to_id, in_reply_to_author_id, conversation_id, is_repost, url, raw, first_seen_at,
+                in_reply_to_id, in_reply_to_author_id, conversation_id, is_repost, is_public, url, raw, first_seen_at,
                 official_kind, sentiment_label, tone_analyser, category)
             SELECT 'x', '{slug}-' || g, (g %% 20000)::text, 'user' || (g %% 20000),
                    CASE WHEN g %% 5 = 0 THEN %s::timestamptz - (random() * {week_s}) * interval '1 second'
                         ELSE %s::timestamptz + (random() * {window_s}) * interval '1 second' END,
-                   '@bench still down?', 'en', '', '', '{slug}-' || g, false, '', '{{}}'::jsonb, now(), '',
+                   '@bench still down?', 'en', '', '', '{slug}-' || g, false, true, '', '{{}}'::jsonb, now(), '',
                    (ARRAY['negative', 'negative', 'neutral', 'positive'])[1 + g %% 4], 'bench', ''
             FROM generate_series(1, %s) g""", [START, START, size])
         cur.execute("""
@@ -74,10 +74,10 @@ def _seed(size: int):
             WHERE p.platform_id LIKE %s""", [brand.id, f"{slug}-%"])
         cur.execute(f"""
             INSERT INTO socialfeed_post (platform, platform_id, author_id, author_handle, created_at, text, lang,
-                in_reply_to_id, in_reply_to_author_id, conversation_id, is_repost, url, raw, first_seen_at,
+                in_reply_to_id, in_reply_to_author_id, conversation_id, is_repost, is_public, url, raw, first_seen_at,
                 official_kind, sentiment_label, tone_analyser, category, official_brand_id, official_account_id)
             SELECT 'x', '{slug}-official-' || g, %s, %s, %s::timestamptz + g * interval '7 minutes',
-                   'Update', 'en', '', '', '{slug}-official-' || g, false, '', '{{}}'::jsonb, now(),
+                   'Update', 'en', '', '', '{slug}-official-' || g, false, true, '', '{{}}'::jsonb, now(),
                    CASE WHEN g %% 3 = 0 THEN 'reply' ELSE 'broadcast' END, 'neutral', 'bench',
                    (ARRAY['apology', 'status_update', 'workaround', 'promotional', 'other'])[1 + g %% 5], %s, %s
             FROM generate_series(1, 50) g""", [slug, account.handle, START, brand.id, account.id])
