@@ -10,6 +10,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("incidents.api.urls")),
     path("feed/", include("socialfeed.urls")),
     path("reports/", include("incidents.report_urls")),
     path("", include("incidents.urls")),

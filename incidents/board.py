@@ -363,6 +363,23 @@ def board_tiles(*, incident: Incident, now: dt.datetime | None = None) -> list[d
     return tiles
 
 
+def unanswered_mentions(*, incident: Incident, now: dt.datetime):
+    """The incident window's unanswered mentions (METRICS.md §3 unanswered): the board's queue and the API's."""
+    return Mention.objects.filter(brand_id=incident.brand_id, answered=False, created_at__gte=incident.started_at,
+                                  created_at__lt=incident.window_end(now)).select_related("post")
+
+
+def tone_tiers(*, incident: Incident, now: dt.datetime | None = None) -> dict[str, int]:
+    """How many of the incident's mentions (METRICS.md §6 tone) were read by the accurate tier (the encoder,
+    re-reading in the background) and how many still carry the fast tier's inline reading: the board says
+    which it shows."""
+    from socialfeed.tone.tiers import mention_tiers
+
+    now = now or timezone.now()
+    return mention_tiers(Mention.objects.filter(brand_id=incident.brand_id, created_at__gte=incident.started_at,
+                                                created_at__lt=incident.window_end(now)))
+
+
 # --- Series: one value per bucket of the shared axis -----------------------------------------------------
 
 def _bucket_counts(incident: Incident, axis: TimeAxis) -> list[dict[str, int]]:

@@ -423,21 +423,9 @@ INCIDENT_COLUMNS = (
 ) + tuple(f"{phase}_{figure}" for phase in PHASES for figure in PHASE_BUSINESS_FIGURES)
 
 
-def _phase_windows(incident: Incident, now: datetime) -> dict[str, tuple[datetime, datetime]]:
-    """METRICS.md §5 phases: 7 days before, the outage window, 7 days after (or until now)."""
-    end = incident.window_end(now)
-    return {
-        "before": (incident.started_at - timedelta(days=7), incident.started_at),
-        "during": (incident.started_at, end),
-        "after": (end, min(end + timedelta(days=7), max(now, end))),
-    }
-
-
 def incident_rows(*, brands: list[Brand], filters: ExportFilters, now: datetime) -> Iterator[tuple]:
     """One row per incident with its METRICS.md §5 figures and the §4 aggregates of each phase."""
-    from socialfeed.models import Mention
-    from socialfeed.selectors import mention_aggregates
-
+    from .figures import incident_phase_figures
     from .reports import incident_summary
 
     qs = Incident.objects.filter(brand__in=brands).select_related("brand").order_by("started_at", "id")
@@ -456,13 +444,9 @@ def incident_rows(*, brands: list[Brand], filters: ExportFilters, now: datetime)
         off_message = figures["off_message_count"]
         phases, not_reached, business = [], [], []
         within_s = targets[incident.brand_id]
-        for phase, (start, stop) in _phase_windows(incident, now).items():
-            mentions = Mention.objects.filter(brand=incident.brand, created_at__gte=start, created_at__lt=stop)
-            if filters.platform:
-                mentions = mentions.filter(post__platform=filters.platform)
-            agg = mention_aggregates(mentions_qs=mentions, as_of=now, within_s=within_s,
-                                     calendar=calendars[incident.brand_id])
-            del phase
+        for _start, _stop, agg in incident_phase_figures(incident=incident, now=now, platform=filters.platform,
+                                                         within_s=within_s,
+                                                         calendar=calendars[incident.brand_id]).values():
             phases.extend(_number(getattr(agg, figure, None)) for figure in PHASE_FIGURES)
             not_reached.append(_number(agg.km_not_reached_over_s))
             business.extend(_number(getattr(agg, figure, None)) for figure in PHASE_BUSINESS_FIGURES)
@@ -643,3 +627,28 @@ def export_filename(*, kind: str, filters: ExportFilters, now: date | None = Non
         parts.append(f"incident-{filters.incident}")
     parts.append((now or timezone.now().date()).isoformat())
     return "-".join(parts) + ".csv"
+
+
+# --- The same selections for the API's lists (incidents/api): one set of filters, one answer -------------------
+
+def mentions_selected(*, brands: QuerySet[Brand], filters: ExportFilters, now: datetime) -> QuerySet:
+    """The mentions the ``mentions`` export holds with these filters (an unknown incident: ExportError)."""
+    return _mention_queryset(brands=_scope_brands(brands=brands, filters=filters), filters=filters, now=now)
+
+
+def official_posts_selected(*, brands: QuerySet[Brand], filters: ExportFilters, now: datetime) -> QuerySet:
+    """The official posts the ``official-posts`` export holds with these filters (its off-platform communications
+    aside: the API lists those per incident)."""
+    qs, _brands = _post_queryset(brands=_scope_brands(brands=brands, filters=filters), filters=filters, now=now,
+                                 official_only=True)
+    return qs
+
+
+def incident_at(*, brands: list[Brand], now: datetime) -> Callable[[int, datetime], int | None]:
+    """``at(brand_id, moment)``: the incident an instant falls in, by the exports' rule for overlaps."""
+    return _IncidentWindows(brand_ids=[b.pk for b in brands], now=now).at
+
+
+def brand_week_span(*, brand: Brand, filters: ExportFilters, now: datetime) -> tuple[str, str]:
+    """The first and last ISO weeks the ``brand-weeks`` export gives this brand with these filters."""
+    return _brand_week_span(brand=brand, filters=filters, now=now)

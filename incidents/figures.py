@@ -188,6 +188,40 @@ def incident_figures(*, incident: Incident, now: dt.datetime | None = None) -> d
     }
 
 
+def phase_windows(incident: Incident, now: dt.datetime) -> dict[str, tuple[dt.datetime, dt.datetime]]:
+    """METRICS.md §5 phases: the 7 days before, the outage window, the 7 days after (or until now)."""
+    end = incident.window_end(now)
+    return {
+        "before": (incident.started_at - PHASE, incident.started_at),
+        "during": (incident.started_at, end),
+        "after": (end, min(end + PHASE, max(now, end))),
+    }
+
+
+def incident_phase_figures(*, incident: Incident, now: dt.datetime, platform: str = "",
+                           within_s: float | None = None, calendar=None):
+    """METRICS.md §4 aggregates (silence-counted median and business-hours figures included) of each §5 phase of
+    one incident, as of ``now``: {phase: (start, end, ResponseFigures)}. The incidents export and the API read
+    them here. T of "answered within T" is the brand's first-response target and business hours the brand's
+    (§4, §8), unless the caller, who may have them for many brands at once, passes them; ``platform`` narrows
+    the mentions to one platform, as the export's filter does."""
+    from socialfeed.selectors import mention_aggregates
+
+    from .business_hours import calendar_for
+    from .targets import first_response_target_s
+
+    within_s = first_response_target_s(incident.brand_id) if within_s is None else within_s
+    calendar = calendar_for(incident.brand) if calendar is None else calendar
+    out = {}
+    for phase, (start, end) in phase_windows(incident, now).items():
+        mentions = Mention.objects.filter(brand_id=incident.brand_id, created_at__gte=start, created_at__lt=end)
+        if platform:
+            mentions = mentions.filter(post__platform=platform)
+        out[phase] = (start, end, mention_aggregates(mentions_qs=mentions, as_of=now, within_s=within_s,
+                                                     calendar=calendar))
+    return out
+
+
 def incident_summary(*, incident: Incident, now: dt.datetime | None = None) -> dict:
     """What the incidents list shows per row: elapsed, reply rate, unanswered, TTA (METRICS.md §4, §5)."""
     now = now or timezone.now()

@@ -1,7 +1,7 @@
 """A Content-Security-Policy that needs no 'unsafe-inline': every script and style is a file under static/."""
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 
 CSP = "; ".join(
     [
@@ -46,14 +46,18 @@ class RejectNulCharactersMiddleware:
                                                                  "multipart/form-data"):
             for key, values in request.POST.lists():
                 if "\x00" in key or any("\x00" in v for v in values):
-                    return _nul_refused(key)
+                    return _nul_refused(request, key)
         for key, values in request.GET.lists():
             if "\x00" in key or any("\x00" in v for v in values):
-                return _nul_refused(key)
+                return _nul_refused(request, key)
         return self.get_response(request)
 
 
-def _nul_refused(field: str = "") -> HttpResponse:
+def _nul_refused(request: HttpRequest, field: str = "") -> HttpResponse:
     where = f' in "{field[:40]}"' if field else " in the address"
-    return HttpResponseBadRequest(f"Refused: a NUL character{where} is not valid input.",
-                                  content_type="text/plain; charset=utf-8")
+    message = f"Refused: a NUL character{where} is not valid input."
+    if request.path.startswith("/api/"):
+        # The API answers every refusal as JSON naming the field (incidents/api/errors.py).
+        name = field[:40].replace("\x00", "")
+        return JsonResponse({"message": message, "errors": {name: [message]} if name else {}}, status=400)
+    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")

@@ -636,3 +636,34 @@ class AlertDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.alert_id} {self.state} → {self.channel_label}: {self.status}"
+
+
+class ApiToken(models.Model):
+    """A personal API token: it lets a script, a bot or a BI tool call /api/v1/ as its user, seeing exactly what
+    that user sees (brands through incidents.roles, writes only for comms).
+
+    Only the token's SHA-256 digest is stored; the token itself is shown once, when it is created. A fast,
+    unsalted hash is enough here because a token is 256 random bits, not a password a person chose: nobody can
+    guess one from its digest, and the digest's unique index finds it in one probe. ``prefix`` (its first
+    characters) is kept in the clear so people can tell their tokens apart in a list.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=80, help_text=_("What it is for, e.g. “Grafana” or “Slack bot”."))
+    prefix = models.CharField(max_length=16)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from socialfeed.aggregates import window_counts
 from socialfeed.models import Mention
 
-from .board import first_response_target_s
+from .board import first_response_target_s, unanswered_mentions
 from .models import Incident, MentionHandling, Platform
 from .templatetags.board_format import duration_text
 
@@ -135,8 +135,7 @@ def _handled():
 
 
 def _window(incident: Incident, now: dt.datetime):
-    return Mention.objects.filter(brand_id=incident.brand_id, answered=False, created_at__gte=incident.started_at,
-                                  created_at__lt=incident.window_end(now))
+    return unanswered_mentions(incident=incident, now=now)
 
 
 def _filtered(incident: Incident, filters: QueueFilters, now: dt.datetime, user_id: int | None):

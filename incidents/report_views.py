@@ -61,9 +61,18 @@ def week(request: HttpRequest) -> HttpResponse:
         "as_of": as_of, "so_far": as_of < end,
         "previous_week": reports.week_shift(week, -1), "next_week": reports.week_shift(week, 1),
         "columns": _league_columns(sort), "can_export": can_export(request.user),
+        "tone_tiers": _tone_tiers(brand_ids=[b.pk for b in brands], start=start, end=end),
         # Calendar days, not instants: each brand's weeks are counted in its own zone, the same ISO week for all.
         "export_query": urlencode({"from": monday.isoformat(), "to": (monday + timedelta(days=6)).isoformat()}),
     })
+
+
+def _tone_tiers(*, brand_ids: list[int], start, end) -> dict[str, int]:
+    """How many of these mentions the accurate tone tier has read (the net sentiment column says which)."""
+    from socialfeed.models import Mention
+    from socialfeed.tone.tiers import mention_tiers
+
+    return mention_tiers(Mention.objects.filter(brand_id__in=brand_ids, created_at__gte=start, created_at__lt=end))
 
 
 def _league_columns(sort: str) -> list[dict]:
@@ -108,6 +117,7 @@ def brand(request: HttpRequest, slug: str) -> HttpResponse:
         "target_s": brand_targets(brand).first_response_target_s, "hours_summary": hours_summary(brand),
         "holidays": brand.holidays.count(), "can_edit_settings": can_manage_brand_settings(request.user),
         "can_export": can_export(request.user), "platforms": Platform.choices,
+        "tone_tiers": _tone_tiers(brand_ids=[brand.pk], start=start, end=end),
         "export_from": start.astimezone(brand.zone).isoformat(), "export_to": end.astimezone(brand.zone).isoformat(),
         "export_query": urlencode({"brand": brand.slug, "from": start.isoformat(), "to": end.isoformat()}),
     }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import settings_views, views
+from . import settings_views, token_views, views
 
 app_name = "incidents"
 
@@ -24,4 +24,5 @@ urlpatterns = [
     path("teams/<int:team_id>/", settings_views.team_settings, name="team_settings"),
     path("teams/<int:team_id>/channels/<int:channel_id>/remove/", settings_views.channel_remove,
          name="channel_remove"),
+    path("account/api-tokens/", token_views.api_tokens, name="api_tokens"),
 ]

@@ -180,6 +180,7 @@ def board(request: HttpRequest, pk: int) -> HttpResponse:
         "incident": incident,
         "tiles": live_board.board_tiles(incident=incident, now=now),
         **_queue_context(request, incident, now),
+        "tone_tiers": live_board.tone_tiers(incident=incident, now=now),
         "timeline": _timeline(incident),
         "overlaps": figures.overlapping_incidents(incident),
         "zone": incident.brand.time_zone,

@@ -175,6 +175,8 @@ class Post(models.Model):
     sentiment_score = models.FloatField(null=True, blank=True)
     sentiment_label = models.CharField(max_length=8, choices=Label.choices, blank=True)
     tone_analyser = models.CharField(max_length=64, blank=True)
+    # When the accurate tier's re-read claimed this post (socialfeed/tone/reread.py); cleared once it is read.
+    tone_queued_at = models.DateTimeField(null=True, blank=True)
     category = models.CharField(max_length=16, choices=Category.choices, blank=True)
 
     class Meta:
@@ -187,6 +189,9 @@ class Post(models.Model):
             models.Index(fields=["platform", "conversation_id", "author_id"], name="post_conversation_idx"),
             models.Index(fields=["official_brand", "created_at"], name="post_official_time_idx"),
             models.Index(fields=["created_at"], name="post_created_idx"),
+            # The accurate tier's live claims (socialfeed/tone/reread.py): few rows at any time, found at once.
+            models.Index(fields=["tone_queued_at"], name="post_tone_queued_idx",
+                         condition=models.Q(tone_queued_at__isnull=False)),
         ]
 
     def __str__(self) -> str:

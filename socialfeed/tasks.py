@@ -63,3 +63,31 @@ def poll_source(self, source_id: int, requested_at: str | None = None) -> str:
     if outcome.retryable and self.request.retries < self.max_retries:
         raise self.retry(kwargs=retry_kwargs, countdown=_backoff(self.request.retries))
     return outcome.status
+
+
+@shared_task(name="socialfeed.tasks.tone_reread_dispatch", ignore_result=True)
+def tone_reread_dispatch() -> int:
+    """Queue ``tone``: claim the next posts for the accurate tone tier, newest incident first, a few batches
+    ahead of the workers, and queue one re-read per batch (socialfeed/tone/reread.py)."""
+    from socialfeed.tone import reread
+    from socialfeed.tone.accurate import accurate_analyser, installed
+
+    if not (reread.enabled() and installed()) or settings.CELERY_TASK_ALWAYS_EAGER:
+        return 0  # eagerly (no broker) the encoder would run inside the web process: rescore_tone does it instead
+    batches = reread.claim_next(analyser_id=accurate_analyser().analyser_id, now=timezone.now())
+    for post_ids in batches:
+        tone_reread.delay(post_ids)
+    return sum(map(len, batches))
+
+
+@shared_task(name="socialfeed.tasks.tone_reread", ignore_result=True)
+def tone_reread(post_ids: list[int]) -> int:
+    """Queue ``tone``: read these posts with the accurate tier and store the results with the rollups they
+    change, then top the queue up. Idempotent: a post already read by this analyser is skipped."""
+    from socialfeed.tone import reread
+    from socialfeed.tone.accurate import accurate_analyser
+
+    done = reread.reread(post_ids, accurate_analyser())
+    if not settings.CELERY_TASK_ALWAYS_EAGER:  # eagerly, the dispatcher's loop does it; no recursion
+        tone_reread_dispatch.delay()
+    return done

@@ -9,6 +9,10 @@ import pytest
 from django.conf import settings
 
 REPO = Path(__file__).resolve().parent.parent
+# The tone encoder's vectors (train_tone's word table, the accurate tier's tests) are kept between runs outside
+# the repository, so CI's second pass and a developer's reruns embed nothing twice.
+os.environ.setdefault("HOTLINE_TONE_EMBEDDING_CACHE",
+                      str(Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "hotline" / "tone-vectors.sqlite"))
 SHARED_DATA = Path(os.environ.get("HOTLINE_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 

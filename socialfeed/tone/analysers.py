@@ -1,4 +1,5 @@
-"""The tone analysers: the default bilingual linear model, and VADER as the named fallback.
+"""The tone analysers: the fast tier (the default bilingual linear model), and VADER as the named fallback; the
+accurate tier (socialfeed/tone/accurate.py) answers through the same interface.
 
 Both answer the same question (METRICS.md §6 sentiment score in [-1, 1] and its label) so that
 ``rescore_tone`` and ``evaluate_tone`` can swap them, and both say who they are ("name/version"), which is
@@ -40,6 +41,7 @@ _EMOJI_POLARITY = {
     **dict.fromkeys("😡🤬😠😤😞😟😢😭😩😫🙄👎💩😒😔😣😖🤦😑😐🤮🤢💔", -1.0),
     **dict.fromkeys("😀😃😄😁😊🙂😍🥰😘👍👏🙏🎉❤💙💚💛💜🧡🤩😎✅🥳💯", 1.0),
 }
+_EMOJI_CHARS = frozenset(_EMOJI_POLARITY)
 # Sarcasm markers that invert an otherwise "positive" thank-you.
 _SARCASM_PHRASES = ("thanks for nothing", "thanks a lot for nothing", "merci pour rien", "merci pour tout... pas",
                     "great job again", "well done again", "bravo encore", "yeah right")
@@ -48,13 +50,12 @@ _SARCASM_PHRASES = ("thanks for nothing", "thanks a lot for nothing", "merci pou
 def _lexicon_nudge(text: str) -> tuple[float, float]:
     """(negative, positive) logit nudges from emoji and sarcasm markers."""
     neg = pos = 0.0
-    for char in text:
-        polarity = _EMOJI_POLARITY.get(char)
-        if polarity is not None:
-            if polarity < 0:
-                neg -= polarity
-            else:
-                pos += polarity
+    # Most posts have no emoji at all: one set intersection (in C) instead of a dictionary look-up per character.
+    for char in _EMOJI_CHARS.intersection(text):
+        if _EMOJI_POLARITY[char] < 0:
+            neg += text.count(char)
+        else:
+            pos += text.count(char)
     lowered = text.lower()
     if any(phrase in lowered for phrase in _SARCASM_PHRASES):
         return 8.0, 0.0
@@ -71,8 +72,11 @@ class LinearToneAnalyser:
     Scoring is one plain-Python pass per post, the same for :meth:`analyse` and :meth:`analyse_many`, so both
     give the same result to the last bit and no post's score depends on the rest of its batch: with a few dozen
     known features per post, arithmetic on Python floats costs less than building numpy arrays for them.
-    Measured (evaluate_tone, macro-F1, this model vs VADER): airline held-out 0.747 vs 0.408, UMSAB English val
-    0.618 vs 0.608 (a lead within noise), UMSAB French val 0.654 vs 0.275, Free weak held-out 0.498 vs 0.211.
+    Beside the n-gram model, the first stage has a word table distilled from the multilingual encoder at
+    training time (training.fit_word_table): one (negative, positive) score per word, averaged over a post's
+    words; the second stage weighs it. Measured (evaluate_tone, macro-F1, this model vs VADER): airline
+    held-out 0.756 vs 0.408, UMSAB English val 0.642 vs 0.608, UMSAB French val 0.674 vs 0.275, Free weak
+    held-out 0.547 vs 0.211.
     bench/tone.py gives the posts/s (VADER's own pass over each English post is part of the figure).
     """
 
@@ -97,10 +101,20 @@ class LinearToneAnalyser:
         self._stack_logits = [row(stack["weights"][f"logit:{label}"]) for label in LABELS]
         self._stack_features = [row(stack["weights"][name]) for name in STACK_FEATURES]
         self._stack_bias = row(stack["bias"])
-        self._word_cache: dict[str, tuple[float, float, float, int, int]] = {}
+        # The word table distilled from the encoder (training.fit_word_table): a word's (negative, positive)
+        # scores against neutral; a post's table logits are the mean over its known words plus the bias.
+        words_scale = float(model.get("words_scale", 1))
+        self._table: dict[str, tuple[float, float]] = {
+            word: (a / words_scale, c / words_scale) for word, (a, c) in model.get("words", {}).items()
+        }
+        self._table_bias = tuple(v / words_scale for v in model.get("words_bias", (0, 0)))
+        self._stack_table = ([row(stack["weights"][f"table:{label}"]) for label in LABELS]
+                             if "table:negative" in stack["weights"] else None)
+        self._word_cache: dict[str, tuple[float, float, float, int, int, tuple[float, float] | None]] = {}
 
-    def _word_sums(self, token: str) -> tuple[float, float, float, int, int]:
-        """A token's character n-grams, summed: their three weights, how many the model knows, how many it has."""
+    def _word_sums(self, token: str) -> tuple[float, float, float, int, int, tuple[float, float] | None]:
+        """A token's character n-grams, summed: their three weights, how many the model knows, how many it has;
+        and its word-table scores (None when the table does not have it)."""
         cached = self._word_cache.get(token)
         if cached is None:
             grams = word_shape(token)[0]
@@ -114,7 +128,7 @@ class LinearToneAnalyser:
                     s1 += w1
                     s2 += w2
                     known += 1
-            cached = (s0, s1, s2, known, len(grams))
+            cached = (s0, s1, s2, known, len(grams), self._table.get(token) if grams else None)
             if len(self._word_cache) < _WORD_CACHE_SIZE:  # bounded: a worker runs for weeks
                 self._word_cache[token] = cached
         return cached
@@ -137,13 +151,19 @@ class LinearToneAnalyser:
                 known += i != lang_column
         size = len(contextual) + len(extra)
         word_sums = self._word_sums
+        w0 = w2 = 0.0
+        in_table = 0
         for token in tokens:
-            t0, t1, t2, token_known, count = word_sums(token)
+            t0, t1, t2, token_known, count, scores = word_sums(token)
             s0 += t0
             s1 += t1
             s2 += t2
             known += token_known
             size += count
+            if scores is not None:
+                w0 += scores[0]
+                w2 += scores[1]
+                in_table += 1
         # Each occurrence of a feature weighs 1/sqrt(number of features of the post, known or not), as in training.
         scale = 1.0 / math.sqrt(size) if size else 1.0
         b0, b1, b2 = self._bias
@@ -153,18 +173,26 @@ class LinearToneAnalyser:
                 l0 += value * d0
                 l1 += value * d1
                 l2 += value * d2
-        return (l0, l1, l2), stack_features(text, lang, lexicon), known
+        if in_table:
+            w0, w2 = w0 / in_table, w2 / in_table
+        table = (w0 + self._table_bias[0], 0.0, w2 + self._table_bias[1])
+        return (l0, l1, l2), table, stack_features(text, lang, lexicon), known + in_table
 
     def _probabilities(self, text: str, lang: str) -> tuple[tuple[float, float, float], bool]:
         """Class probabilities (negative, neutral, positive) of one post: the second stage applied to the first
         stage's logits and the stack inputs (VADER's scores, the lexicon sums, the language), then the emoji
         and sarcasm nudges; and whether anything in the post was known to the model."""
-        first, inputs, known = self._first_stage(text, lang)
+        first, table, inputs, known = self._first_stage(text, lang)
         o0, o1, o2 = self._stack_bias
         for value, (w0, w1, w2) in zip(first, self._stack_logits, strict=True):
             o0 += value * w0
             o1 += value * w1
             o2 += value * w2
+        if self._stack_table is not None:
+            for value, (w0, w1, w2) in zip(table, self._stack_table, strict=True):
+                o0 += value * w0
+                o1 += value * w1
+                o2 += value * w2
         for value, (w0, w1, w2) in zip(inputs, self._stack_features, strict=True):
             if value:
                 o0 += value * w0
@@ -267,11 +295,16 @@ def default_analyser():
 
 
 def analyser_named(name: str):
-    """``default``, ``hotline-linear`` or ``vader`` — as the management commands accept them."""
+    """``default`` or ``fast`` (the fast tier, ``hotline-linear``), ``accurate`` (the accurate tier,
+    ``hotline-e5``, when its optional extra is installed) or ``vader`` — as the management commands accept them."""
     if name in ("default", ""):
         return default_analyser()
-    if name == LinearToneAnalyser.name:
+    if name in ("fast", LinearToneAnalyser.name):
         return load_model()
+    if name in ("accurate", "hotline-e5"):
+        from socialfeed.tone.accurate import accurate_analyser
+
+        return accurate_analyser()
     if name == VaderToneAnalyser.name:
         return vader_analyser()
-    raise ValueError(f"unknown tone analyser {name!r}: use default, {LinearToneAnalyser.name} or vader")
+    raise ValueError(f"unknown tone analyser {name!r}: use fast, accurate, default or vader")

@@ -141,7 +141,7 @@ def post_parts(text: str, lang: str = "") -> tuple[list[str], list[str], list[st
         extra.append("p:question")
     if _SARCASM.search(norm):
         extra.append("p:sarcasm")
-    if sum(1 for c in text if c.isupper()) > 8 and text.upper() == text:
+    if text.upper() == text and sum(1 for c in text if c.isupper()) > 8:  # the cheap test first
         extra.append("p:shouting")
     if lang:
         extra.append("l:" + lang)

@@ -17,11 +17,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from socialfeed.tone.features import DENSE_FEATURES, STACK_FEATURES, post_features, stack_features
+from socialfeed.tone.features import DENSE_FEATURES, STACK_FEATURES, post_features, post_parts, stack_features
 from socialfeed.tone.lang import detect_language
 
 LABELS = ("negative", "neutral", "positive")
-MODEL_FORMAT = 2
+MODEL_FORMAT = 3
 WEIGHT_SCALE = 1000
 MIN_DOCUMENT_FREQUENCY = 2
 MIN_ABS_WEIGHT = 0.03
@@ -33,6 +33,12 @@ MAX_MODEL_BYTES = 1_900_000
 # L2 strength, chosen by nested 5-fold cross-validation on the train splits only.
 STACK_FOLDS = 5
 STACK_C = 1.0
+# The word table (see :func:`fit_word_table`): inverse L2 strength of the logistic regression on pooled word
+# vectors, and the scale its per-word scores are rounded at in the model file. Chosen by bench/tone_cv.py.
+WORD_TABLE_C = 0.1
+WORD_TABLE_SCALE = 100
+# Whether the second stage reads the word table's logits (False: the model of format 2, without the encoder).
+WORD_TABLE = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +237,41 @@ class Prepared:
     dense_rows: list
     stack_rows: object  # numpy array, one row of STACK_FEATURES per example
     target: object  # numpy array of label indices
+    words: list[list[str]]  # each example's words, as the word table reads them (:func:`post_words`)
+    vocabulary: list[str] | None = None  # the word table's words (:func:`word_table_vocabulary`)
+    word_vectors: object = None  # numpy array, the encoder's ``query: <word>`` vector of each vocabulary word
+
+
+def post_words(text: str, lang: str) -> list[str]:
+    """The words of a post the word table scores: its alphabetic tokens, repeats kept, as the analyser reads them."""
+    return [token for token in post_parts(text, lang)[0] if token[0].isalpha()]
+
+
+def word_table_vocabulary(data: Path, prepared: Prepared) -> list[str]:
+    """The words the table scores: every word of the training posts, every single-word entry of the two
+    lexicons (VADER's, MIT; the French one, PDDL) and every word of Free's unlabelled customer tweets (MIT), so
+    that a word no labelled post has taught still gets the score its meaning suggests. No validation post is
+    read. Sorted, so the same data gives the same table."""
+    from socialfeed.tone.features import _TOKEN, _lexicons
+
+    words: set[str] = set()
+    for post in prepared.words:
+        words.update(post)
+    english, french = _lexicons()
+    words.update(w for w in (*english, *french) if w[0].isalpha() and _TOKEN.fullmatch(w))
+    with open(data / "free_mobile_fr_tweets" / "free_tweet_export.csv", encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            words.update(post_words(row["text"], "fr"))
+    return sorted(words)
+
+
+def attach_word_vectors(data: Path, prepared: Prepared, cache=None, progress=None) -> None:
+    """Embed each vocabulary word once (``query: <word>``), from the embedding cache where it has them."""
+    from socialfeed.tone.encoder import EmbeddingCache, default_cache_path
+
+    prepared.vocabulary = word_table_vocabulary(data, prepared)
+    cache = cache or EmbeddingCache(default_cache_path())
+    prepared.word_vectors = cache.embed(prepared.vocabulary, progress=progress)
 
 
 def prepare(examples: list[Example]) -> Prepared:
@@ -240,21 +281,106 @@ def prepare(examples: list[Example]) -> Prepared:
     rows, dense_rows = featurise(examples, langs)
     target = np.array([LABELS.index(e.label) for e in examples])
     stack_rows = np.array([stack_features(e.text, lang, dense) for e, lang, dense in zip(examples, langs, dense_rows, strict=True)])
-    return Prepared(examples, langs, rows, dense_rows, stack_rows, target)
+    words = [post_words(e.text, lang) for e, lang in zip(examples, langs, strict=True)]
+    return Prepared(examples, langs, rows, dense_rows, stack_rows, target, words)
 
 
-def train(data: Path) -> dict:
+def train(data: Path, *, cache=None, progress=None) -> dict:
     """Fit the model on the training splits and return it as the JSON-ready dict the analyser loads."""
     prepared = prepare(training_examples(data))
+    if WORD_TABLE:
+        attach_word_vectors(data, prepared, cache=cache, progress=progress)
     return fit_model(prepared, list(range(len(prepared.examples))))
 
 
+def pooled_word_vectors(prepared: Prepared, chosen) :
+    """Mean encoder vector of each chosen example's words (zeros for a post without a known word)."""
+    import numpy as np
+    from scipy.sparse import csr_matrix
+
+    index = {w: i for i, w in enumerate(prepared.vocabulary)}
+    indptr, indices, values = [0], [], []
+    for i in chosen:
+        known = [index[w] for w in prepared.words[i] if w in index]
+        for j in known:
+            indices.append(j)
+            values.append(1.0 / len(known))
+        indptr.append(len(indices))
+    averaging = csr_matrix((np.array(values), np.array(indices, dtype=np.int64), np.array(indptr)),
+                           shape=(len(indptr) - 1, len(prepared.vocabulary)))
+    return averaging @ prepared.word_vectors.astype(np.float64)
+
+
+def fit_word_table(prepared: Prepared, chosen, target, weights) -> tuple[list[list[int]], list[int]]:
+    """The word table: a multinomial logistic regression on the chosen posts' pooled word vectors (same sample
+    weights as the n-gram model), folded into one score per word and class. The regression is linear in the
+    pooled vector, so the mean of the words' scores plus the bias IS its logit: scoring needs no encoder, only
+    a dictionary. Returns the rounded scores (one row per vocabulary word, at WORD_TABLE_SCALE) and the bias."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    pooled = pooled_word_vectors(prepared, chosen)
+    # Standardised columns (the encoder's vectors share a large common direction): the regression converges in
+    # a few dozen steps, and standardising is linear too, so it folds into the word scores and the bias.
+    mean, spread = pooled.mean(axis=0), pooled.std(axis=0) + 1e-6
+    regression = LogisticRegression(C=WORD_TABLE_C, solver="newton-cholesky", max_iter=100)
+    regression.fit((pooled - mean) / spread, target, sample_weight=weights)
+    coefficients = regression.coef_ / spread
+    scores = prepared.word_vectors.astype(np.float64) @ coefficients.T
+    intercept = regression.intercept_ - coefficients @ mean
+    table = np.round(scores * WORD_TABLE_SCALE).astype(int)
+    bias = [int(v) for v in np.round(intercept * WORD_TABLE_SCALE)]
+    return table.tolist(), bias
+
+
+def word_table_logits(words_of_posts, table: dict[str, list[int]], bias: list[int]):
+    """The word table's three logits for each post, exactly as the analyser computes them: the mean of its
+    known words' rounded scores plus the bias (the bias alone when it has no known word). Rows are centred
+    (:func:`word_table_entries`): negative and positive against neutral, neutral's logit is always 0."""
+    import numpy as np
+
+    out = np.zeros((len(words_of_posts), len(LABELS)))
+    for n, words in enumerate(words_of_posts):
+        s0 = s2 = 0.0
+        known = 0
+        for word in words:
+            row = table.get(word)
+            if row is not None:
+                s0 += row[0]
+                s2 += row[1]
+                known += 1
+        if known:
+            s0, s2 = s0 / known, s2 / known
+        out[n] = ((s0 + bias[0]) / WORD_TABLE_SCALE, 0.0, (s2 + bias[1]) / WORD_TABLE_SCALE)
+    return out
+
+
+def single_threaded_maths():
+    """A context in which numpy's and scipy's BLAS and LAPACK use one thread. A multi-threaded BLAS sums in an
+    order that depends on its thread count, which depends on the machine and even on what the process loaded
+    before (the encoder's OpenMP runtime sets OMP_NUM_THREADS): the last bits of a fit then move, and a
+    rounded weight can flip. One thread gives the same bytes everywhere."""
+    import scipy.linalg  # noqa: F401  (loaded now, so that the limit reaches its own BLAS)
+    import sklearn.linear_model  # noqa: F401
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1)
+
+
 def fit_model(prepared: Prepared, chosen: list[int]) -> dict:
+    """Fit the model on the ``chosen`` examples (see :func:`fit_model_unlimited`), with one BLAS thread."""
+    with single_threaded_maths():
+        return fit_model_unlimited(prepared, chosen)
+
+
+def fit_model_unlimited(prepared: Prepared, chosen: list[int]) -> dict:
     """Fit the model on the ``chosen`` examples of ``prepared`` (all of them for train_tone).
 
-    Two stages. The first is the linear model over words, word pairs, character n-grams and lexicon sums. The
-    second (:func:`fit_stack`) is fitted on the first stage's out-of-fold logits (STACK_FOLDS fits on the other
-    folds) with VADER's scores and the lexicon sums beside them.
+    Two stages. The first is the linear model over words, word pairs, character n-grams and lexicon sums, and
+    beside it the word table distilled from the encoder (:func:`fit_word_table`). The second
+    (:func:`fit_stack`) is fitted on both first-stage models' out-of-fold logits (STACK_FOLDS fits on the other
+    folds) with VADER's scores and the lexicon sums beside them: it is what weighs the word table against the
+    n-gram model, learnt on posts neither had seen.
     """
     import numpy as np
 
@@ -264,9 +390,11 @@ def fit_model(prepared: Prepared, chosen: list[int]) -> dict:
     stack_rows = prepared.stack_rows[chosen]
     target = prepared.target[chosen]
     weights = class_balanced_weights(examples, target)
+    with_table = WORD_TABLE and prepared.word_vectors is not None
+    chosen_array = np.array(chosen)
 
     folds = np.array([stack_fold(i, e) for i, e in enumerate(examples)])
-    out_of_fold = np.zeros((len(examples), len(LABELS)))
+    out_of_fold = np.zeros((len(examples), len(LABELS) * (2 if with_table else 1)))
     for k in range(STACK_FOLDS):
         inside, outside = np.where(folds != k)[0], np.where(folds == k)[0]
         fold_rows = [rows[i] for i in inside]
@@ -274,7 +402,12 @@ def fit_model(prepared: Prepared, chosen: list[int]) -> dict:
         fold_classifier = fit(design_matrix(fold_rows, [dense_rows[i] for i in inside], fold_vocabulary),
                               target[inside], weights[inside])
         held = design_matrix([rows[i] for i in outside], [dense_rows[i] for i in outside], fold_vocabulary)
-        out_of_fold[outside] = fold_classifier.decision_function(held)
+        out_of_fold[outside, : len(LABELS)] = fold_classifier.decision_function(held)
+        if with_table:
+            fold_table, fold_bias = fit_word_table(prepared, chosen_array[inside], target[inside], weights[inside])
+            out_of_fold[outside, len(LABELS) :] = word_table_logits(
+                [prepared.words[i] for i in chosen_array[outside]],
+                word_table_entries(prepared.vocabulary, fold_table), centred(fold_bias))
     stack = fit_stack(out_of_fold, stack_rows, target, weights)
 
     vocabulary = vocabulary_of(rows)
@@ -289,34 +422,55 @@ def fit_model(prepared: Prepared, chosen: list[int]) -> dict:
     order = sorted(range(len(vocabulary)), key=lambda i: (-int(strength[i]), vocabulary[i]))
     kept: dict[str, list[int]] = {}
     size = 0
+    budget = MAX_MODEL_BYTES - (WORD_TABLE_BYTES if with_table else 0)
     for i in order:
         if strength[i] < MIN_ABS_WEIGHT * WEIGHT_SCALE:
             break
         size += len(vocabulary[i].encode()) + 24
-        if size > MAX_MODEL_BYTES:
+        if size > budget:
             break
         kept[vocabulary[i]] = [int(v) for v in coefficients[:, i]]
     bias = [int(v) for v in np.round(classifier.intercept_ * WEIGHT_SCALE)]
     # Second stage, as integers too: one row of three weights per input (the first stage's logits first).
     stack_coefficients = np.round(stack.coef_ * WEIGHT_SCALE).astype(int)
-    inputs = [f"logit:{label}" for label in LABELS] + list(STACK_FEATURES)
+    inputs = [f"logit:{label}" for label in LABELS]
+    if with_table:
+        inputs += [f"table:{label}" for label in LABELS]
+    inputs += list(STACK_FEATURES)
     second = {
         "bias": [int(v) for v in np.round(stack.intercept_ * WEIGHT_SCALE)],
         "weights": {name: [int(v) for v in stack_coefficients[:, k]] for k, name in enumerate(inputs)},
     }
-    body = json.dumps({"bias": bias, "dense": dense_weights, "stack": second, "weights": kept}, sort_keys=True,
-                      ensure_ascii=False, separators=(",", ":"))
+    parts = {"bias": bias, "dense": dense_weights, "stack": second, "weights": kept}
+    if with_table:
+        table, table_bias = fit_word_table(prepared, chosen_array, target, weights)
+        parts["words"] = word_table_entries(prepared.vocabulary, table)
+        parts["words_bias"] = centred(table_bias)
+        parts["words_scale"] = WORD_TABLE_SCALE
+    body = json.dumps(parts, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return {
         "format": MODEL_FORMAT,
         "version": f"{MODEL_FORMAT}.{hashlib.sha1(body.encode()).hexdigest()[:8]}",
         "labels": list(LABELS),
         "scale": WEIGHT_SCALE,
         "trained_on": len(examples),
-        "bias": bias,
-        "dense": dense_weights,
-        "stack": second,
-        "weights": kept,
+        **parts,
     }
+
+
+# What the word table may take of the model file's size budget; the n-gram weights get the rest.
+WORD_TABLE_BYTES = 600_000
+
+
+def centred(row) -> list[int]:
+    """(negative, positive) scores against neutral's: only differences between a word's class scores matter
+    to the softmax, so the neutral one is dropped; smaller numbers and a smaller file."""
+    return [int(row[0] - row[1]), int(row[2] - row[1])]
+
+
+def word_table_entries(vocabulary: list[str], table: list[list[int]]) -> dict[str, list[int]]:
+    """The committed table: each word's centred scores (:func:`centred`), training and scoring alike."""
+    return {word: centred(row) for word, row in zip(vocabulary, table, strict=True)}
 
 
 def serialise(model: dict) -> bytes:

@@ -66,13 +66,14 @@ def test_the_demo_board_shows_brisants_sms_apology_and_ondines_video(client):
 def test_docker_compose_shares_one_hotline_service_for_web_worker_and_beat():
     compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert set(services) == {"postgres", "redis", "web", "worker", "beat"}
+    assert set(services) == {"postgres", "redis", "web", "worker", "tone-worker", "beat"}
     hotline = compose["x-hotline"]
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "worker", "tone-worker", "beat"):
         assert services[name]["image"] == hotline["image"] and services[name]["environment"] == hotline["environment"]
     assert "gunicorn" in " ".join(services["web"]["command"])
     assert services["worker"]["command"][:3] == ["celery", "-A", "config"]
-    for name in ("postgres", "redis", "web", "worker"):
+    assert services["tone-worker"]["command"][3:6] == ["worker", "-Q", "tone"]
+    for name in ("postgres", "redis", "web", "worker", "tone-worker"):
         assert "healthcheck" in services[name]
     assert (REPO / ".env.example").is_file()
 

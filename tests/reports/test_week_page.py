@@ -173,3 +173,18 @@ def test_it_offers_the_weeks_table_as_csv_to_analysts_for_the_same_week(client, 
     body = b"".join(client.get(link).streaming_content).decode()
     weeks = {(line.split(",")[0], line.split(",")[1]) for line in body.splitlines()[1:]}
     assert weeks == {("ondine-mobile", WEEK), ("sakura-net", WEEK)}
+
+
+def test_it_says_which_tone_tier_read_the_weeks_mentions(client, two_brands):
+    from socialfeed.models import Mention, Post
+
+    ondine, _volta, manager = two_brands
+    client.force_login(manager)
+    start, end = reports.week_bounds(week=WEEK, zone=PARIS)
+    week_posts = Mention.objects.filter(brand=ondine, created_at__gte=start, created_at__lt=end).values("post_id")
+    Post.objects.filter(pk__in=week_posts[:1]).update(tone_analyser="hotline-e5/1.test+3.test")
+    html = client.get(reverse("reports:week"), {"week": WEEK, "tz": "Europe/Paris"}).content.decode()
+    assert "read by the accurate tone tier for 1 of 4 mentions" in html
+    brand_page = client.get(reverse("reports:brand", kwargs={"slug": ondine.slug}),
+                            {"from": WEEK, "to": WEEK}).content.decode()
+    assert "read by the accurate tone tier for 1 of 4 mentions" in brand_page

@@ -1,6 +1,7 @@
 """analyse_many: the batch API ingestion uses gives exactly what analyse gives post by post."""
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 from itertools import islice
@@ -9,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from socialfeed.tone import analyse, analyse_many
-from socialfeed.tone.analysers import load_model
+from socialfeed.tone.analysers import MODEL_PATH, load_model
 from socialfeed.tone.features import DENSE_FEATURES, post_features
-from socialfeed.tone.training import airline_tweets, free_tweets, umsab_tweets
+from socialfeed.tone.training import airline_tweets, free_tweets, post_words, umsab_tweets, word_table_logits
 
 
 def _real_posts(shared_data: Path) -> list[tuple[str, str]]:
@@ -41,10 +42,12 @@ def test_it_scores_with_the_features_training_saw(shared_data: Path):
     # The analyser reads words through a per-word cache of model columns; training reads feature strings.
     # Recomputing the first stage's logits from the strings must give the same numbers.
     model = load_model()
+    model_file = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    with_table = 0
     posts = _real_posts(shared_data)[:200]
     texts, langs = [t for t, _ in posts], ["en" if i % 2 else "fr" for i in range(len(posts))]
     for text, lang in zip(texts, langs, strict=True):
-        logits, _, _ = model._first_stage(text, lang)
+        logits, table, _, _ = model._first_stage(text, lang)
         features, dense = post_features(text, lang)
         expected = list(model._bias)
         scale = 1.0 / math.sqrt(len(features)) if features else 1.0
@@ -55,6 +58,12 @@ def test_it_scores_with_the_features_training_saw(shared_data: Path):
         for k in range(len(DENSE_FEATURES)):
             expected = [e + dense[k] * w for e, w in zip(expected, model._dense[k], strict=True)]
         assert list(logits) == pytest.approx(expected, abs=1e-9)
+        # The word table's logits: what training fitted the second stage on (training.word_table_logits).
+        words = model_file["words"]
+        trained = word_table_logits([post_words(text, lang)], words, model_file["words_bias"])[0]
+        assert list(table) == pytest.approx(list(trained), abs=1e-9)
+        with_table += any(w in words for w in post_words(text, lang))
+    assert with_table > 150  # most posts have words the table scores
 
 
 def test_it_refuses_a_batch_whose_hints_do_not_pair_with_its_texts():

@@ -3,13 +3,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from django.core.management import call_command
 
 from socialfeed.tone.analysers import MODEL_PATH, load_model, vader_analyser
+from socialfeed.tone.encoder import available
 from socialfeed.tone.evaluation import category_table, official_posts, score_analyser
 from socialfeed.tone.training import airline_tweets, umsab_tweets
 
 
+@pytest.mark.skipif(not available(), reason="train_tone embeds the word table's words with the accurate tier's "
+                    "optional extra: pip install -r requirements-accurate.txt (CI installs it)")
 def test_it_rebuilds_the_committed_model_byte_identical(shared_data: Path, tmp_path: Path):
     out = tmp_path / "model.json"
     call_command("train_tone", data=shared_data, out=out)
@@ -52,6 +56,17 @@ def test_it_reads_french_promotions_without_flagging_apologies_on_the_french_set
     assert figures.promotional_precision >= 0.9
     assert figures.promotional_recall >= 0.7  # the frozen rules found 5 of 27
     assert figures.outage_related_recall >= 0.95
+
+
+def test_train_tone_names_the_extra_it_needs(shared_data: Path, tmp_path: Path, monkeypatch):
+    from django.core.management.base import CommandError
+
+    from socialfeed.tone import encoder
+
+    monkeypatch.setattr(encoder, "available", lambda: False)
+    with pytest.raises(CommandError, match="requirements-accurate.txt"):
+        call_command("train_tone", data=shared_data, out=tmp_path / "model.json")
+    assert not (tmp_path / "model.json").exists()
 
 
 def test_it_prints_default_and_vader_side_by_side(shared_data: Path, capsys):

@@ -1,5 +1,5 @@
-"""``manage.py evaluate_tone``: the default analyser and VADER side by side on every validation set, and
-the category accuracy table on the hand-labelled official posts."""
+"""``manage.py evaluate_tone``: the fast tier, the accurate tier (when its optional extra is installed) and VADER
+side by side on every validation set, and the category accuracy table on the hand-labelled official posts."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,6 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from socialfeed.tone.analysers import load_model, vader_analyser
+from socialfeed.tone.encoder import EmbeddingCache, default_cache_path
 from socialfeed.tone.evaluation import (
     LABELS,
     OFFICIAL_POST_SETS,
@@ -28,7 +29,8 @@ def _share(value: float | None) -> str:
 
 
 class Command(BaseCommand):
-    help = "Print accuracy, macro-F1 and confusion matrices (default vs VADER) and the category table."
+    help = ("Print accuracy, macro-F1 and confusion matrices (fast tier, accurate tier, VADER) and the category "
+            "table.")
 
     def add_arguments(self, parser):
         parser.add_argument("--data", type=Path, default=None, help="Shared data folder (default: ../shared/data).")
@@ -37,24 +39,8 @@ class Command(BaseCommand):
         data = data or default_data_dir()
         if not data.is_dir():
             raise CommandError(f"shared data folder not found: {data} (set HOTLINE_SHARED_DATA or pass --data)")
-        default, vader = load_model(), vader_analyser()
         out = self.stdout.write
-        for name, examples in validation_sets(data).items():
-            truth = [e.label for e in examples]
-            mine_labels, theirs_labels = predictions(default, examples), predictions(vader, examples)
-            mine, theirs = scores(truth, mine_labels), scores(truth, theirs_labels)
-            low, high = macro_f1_difference_interval(truth, mine_labels, theirs_labels)
-            out(f"\n== {name}: {mine.n} posts")
-            out(f"{'':22}{default.analyser_id:>30}{vader.analyser_id:>30}")
-            out(f"{'accuracy':22}{mine.accuracy:>30.3f}{theirs.accuracy:>30.3f}")
-            out(f"{'macro-F1':22}{mine.macro_f1:>30.3f}{theirs.macro_f1:>30.3f}")
-            out(f"lead in macro-F1 over VADER: {mine.macro_f1 - theirs.macro_f1:+.3f}, "
-                f"95% paired bootstrap interval [{low:+.3f}, {high:+.3f}]")
-            out("confusion (rows = truth, columns = predicted neg/neu/pos)")
-            for i, label in enumerate(LABELS):
-                left = " ".join(f"{v:>6}" for v in mine.confusion[i])
-                right = " ".join(f"{v:>6}" for v in theirs.confusion[i])
-                out(f"  {_SHORT[label]:20}{left:>30}{right:>30}")
+        self._sentiment_tables(data, out)
         for set_name, path in OFFICIAL_POST_SETS.items():
             posts = official_posts(path)
             rows, overall = category_table(posts)
@@ -70,3 +56,43 @@ class Command(BaseCommand):
                 f"{p.promotional_flagged}), recall {_share(p.promotional_recall)} ({p.promotional_correct}/"
                 f"{p.promotional_n}); outage-related recall {_share(p.outage_related_recall)} "
                 f"({p.outage_related_correct}/{p.outage_related_n})")
+
+    @staticmethod
+    def _analysers() -> list:
+        """The fast tier, the accurate tier when it can run here, and VADER, in that order (VADER last: the
+        baseline every lead is measured against)."""
+        from socialfeed.tone.accurate import accurate_analyser, installed
+
+        analysers = [load_model()]
+        if installed():
+            accurate = accurate_analyser()
+            cache = default_cache_path()  # same vectors, embedded once ($HOTLINE_TONE_EMBEDDING_CACHE)
+            analysers.append(accurate.with_cache(EmbeddingCache(cache)) if cache else accurate)
+        return [*analysers, vader_analyser()]
+
+    def _sentiment_tables(self, data: Path, out) -> None:
+        analysers = self._analysers()
+        *tiers, vader = analysers
+        if len(tiers) == 1:
+            out("(accurate tier not installed here: pip install -r requirements-accurate.txt to measure it too)")
+        width = 34
+        for name, examples in validation_sets(data).items():
+            truth = [e.label for e in examples]
+            labels = [predictions(a, examples) for a in analysers]
+            table = [scores(truth, predicted) for predicted in labels]
+            out(f"\n== {name}: {table[0].n} posts")
+            out(f"{'':22}" + "".join(f"{a.analyser_id[:width - 2]:>{width}}" for a in analysers))
+            out(f"{'accuracy':22}" + "".join(f"{t.accuracy:>{width}.3f}" for t in table))
+            out(f"{'macro-F1':22}" + "".join(f"{t.macro_f1:>{width}.3f}" for t in table))
+            for tier, tier_labels, tier_scores in zip(tiers, labels, table, strict=False):
+                low, high = macro_f1_difference_interval(truth, tier_labels, labels[-1])
+                out(f"lead of {tier.name} in macro-F1 over VADER: {tier_scores.macro_f1 - table[-1].macro_f1:+.3f}, "
+                    f"95% paired bootstrap interval [{low:+.3f}, {high:+.3f}]")
+            if len(tiers) == 2:
+                low, high = macro_f1_difference_interval(truth, labels[1], labels[0])
+                out(f"lead of the accurate tier over the fast tier: {table[1].macro_f1 - table[0].macro_f1:+.3f}, "
+                    f"95% paired bootstrap interval [{low:+.3f}, {high:+.3f}]")
+            out("confusion (rows = truth, columns = predicted neg/neu/pos)")
+            for i, label in enumerate(LABELS):
+                cells = "".join(f"{' '.join(f'{v:>6}' for v in t.confusion[i]):>{width}}" for t in table)
+                out(f"  {_SHORT[label]:20}{cells}")

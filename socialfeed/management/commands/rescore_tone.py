@@ -1,4 +1,7 @@
-"""``manage.py rescore_tone [--since ISO]``: score stored posts again with the current default analyser.
+"""``manage.py rescore_tone [--since ISO] [--analyser fast|accurate|vader]``: score stored posts again.
+
+``--analyser accurate`` is the accurate tier's re-read done in the foreground, with the same code the ``tone``
+queue's workers run (socialfeed/tone/reread.py): results, mentions and the board's rollups in one transaction.
 
 Bounded work: posts are read in id order, ``--batch-size`` at a time, each batch written with bulk_update in
 its own transaction, so an interrupted run keeps what it did and a rerun simply does it again (idempotent).
@@ -6,16 +9,14 @@ its own transaction, so an interrupted run keeps what it did and a rerun simply 
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.timezone import is_naive, make_aware
 from tqdm import tqdm
 
-from socialfeed.locks import mention_writes_serialise
-from socialfeed.models import Mention, Post
-from socialfeed.rollups import rollups_refresh
-from socialfeed.tone import categorise, is_complaint
+from socialfeed.models import Post
 from socialfeed.tone.analysers import analyser_named
+from socialfeed.tone.encoder import EncoderMissing
+from socialfeed.tone.reread import tone_results_store
 
 
 def _since(value: str):
@@ -36,13 +37,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--since", default=None, help="Only posts created at or after this ISO date/time.")
         parser.add_argument("--batch-size", type=int, default=1000)
-        parser.add_argument("--analyser", default="default", help="default, hotline-linear or vader.")
+        parser.add_argument("--analyser", default="default",
+                            help="fast (the default), accurate (needs requirements-accurate.txt) or vader.")
         parser.add_argument("--no-progress", action="store_true", help="No progress bar (e.g. in cron logs).")
 
     def handle(self, *args, since: str | None, batch_size: int, analyser: str, no_progress: bool, **options):
         try:
             tone_analyser = analyser_named(analyser)
-        except ValueError as error:
+        except (ValueError, EncoderMissing) as error:
             raise CommandError(str(error)) from error
         posts = Post.objects.all()
         if since:
@@ -52,7 +54,7 @@ class Command(BaseCommand):
         with tqdm(total=total, unit="post", disable=no_progress, file=self.stderr) as progress:
             while True:
                 batch = list(
-                    posts.filter(pk__gt=last_id).order_by("pk").only("pk", "text", "lang", "official_kind")[:batch_size]
+                    posts.filter(pk__gt=last_id).order_by("pk").only("pk", "text", "lang", "official_kind", "category")[:batch_size]
                 )
                 if not batch:
                     break
@@ -64,23 +66,5 @@ class Command(BaseCommand):
 
     @staticmethod
     def _rescore(batch: list[Post], tone_analyser) -> None:
-        by_id = {}
-        for post in batch:
-            tone = tone_analyser.analyse(post.text, lang_hint=post.lang)
-            post.sentiment_score = tone.score
-            post.sentiment_label = tone.label
-            post.tone_analyser = tone.analyser
-            if post.official_kind:
-                post.category = categorise(post.text, tone.lang)
-            by_id[post.pk] = (post, tone)
-        mentions = list(Mention.objects.filter(post_id__in=by_id).only("pk", "post_id", "brand_id", "created_at"))
-        for mention in mentions:
-            post, tone = by_id[mention.post_id]
-            mention.sentiment_label = tone.label
-            mention.complaint = is_complaint(post.text, label=tone.label, lang=tone.lang)
-        with transaction.atomic():
-            mention_writes_serialise()
-            Post.objects.bulk_update(batch, ["sentiment_score", "sentiment_label", "tone_analyser", "category"])
-            Mention.objects.bulk_update(mentions, ["sentiment_label", "complaint"])
-            # The board's minute rollups count complaints and sentiment labels: they follow in the same transaction.
-            rollups_refresh(brand_ids_minutes={(m.brand_id, m.created_at) for m in mentions})
+        results = tone_analyser.analyse_many([p.text for p in batch], [p.lang for p in batch])
+        tone_results_store(batch, results)

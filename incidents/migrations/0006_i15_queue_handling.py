@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0004_i16_targets_hours_alerts'),
+        ('incidents', '0005_i19_api_tokens'),
         ('socialfeed', '0003_frt_tree'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
