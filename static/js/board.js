@@ -158,22 +158,24 @@
     return function (ctx) { return pixelWidth(ctx.chart, from, to) > label.length * 6.5 + 10; };
   }
 
-  // Status labels are kept left to right while they do not touch the one before; the others stay lines.
-  function statusShown(statuses, index) {
+  // Labels along the time axis (status changes, channels) are kept left to right while they do not touch the
+  // one before; the others stay marks without words.
+  function labelShown(items, index, text) {
     return function (ctx) {
       var x = ctx.chart.scales.x;
       if (!x) { return false; }
       var lastRight = -Infinity;
       var kept = false;
       for (var k = 0; k <= index; k += 1) {
-        var px = x.getPixelForValue(statuses[k].at);
-        var half = (statuses[k].label.length * 5.6 + 8) / 2;
+        var px = x.getPixelForValue(items[k].at);
+        var half = (text(items[k]).length * 5.6 + 8) / 2;
         kept = px >= x.left && px <= x.right && px - half >= lastRight + 4;
         if (kept) { lastRight = px + half; }
       }
       return kept;
     };
   }
+  function statusShown(statuses, index) { return labelShown(statuses, index, function (s) { return s.label; }); }
 
   var patterns = {};
   function pattern(colour, kind) {
@@ -233,6 +235,7 @@
                  backgroundColor: "rgba(255,255,255,0.9)", font: { size: 10 }, padding: 2 }
       };
     });
+    var offPlatform = marks.communications.filter(function (c) { return c.off_platform; });
     marks.communications.forEach(function (c, i) {
       var style = marks.styles[c.category] || {};
       var top = function (ctx) { var y = ctx.chart.scales.y; return y ? y.max : 0; };
@@ -244,6 +247,7 @@
       if (c.off_platform) {
         a["channel" + i] = { type: "label", xValue: c.at, yValue: top, yAdjust: 22, adjustScaleRange: false,
                              content: c.channel, color: "#000000", backgroundColor: "rgba(255,255,255,0.85)",
+                             display: labelShown(offPlatform, offPlatform.indexOf(c), function (m) { return m.channel; }),
                              font: { size: 10, weight: "bold" }, padding: 1, drawTime: "afterDatasetsDraw" };
       }
       if (c.off_message) {
