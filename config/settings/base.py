@@ -214,6 +214,7 @@ AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"  # in the site's layout, saying how long it lasts
 
 # --- I18n: English and French; the browser's language picks, the switch overrides ----------------------
 LANGUAGE_CODE = "en"

@@ -5,6 +5,7 @@ Usable from Python (the board's tiles are worded server-side) and in templates (
 from __future__ import annotations
 
 from django import template
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -28,7 +29,12 @@ def duration_text(seconds: float | None) -> str:
     return _("%(d)d d %(h)d h") % {"d": days, "h": hours}
 
 
-
 @register.filter
 def percent_text(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.0f} %"
+
+
+@register.filter
+def urlencode_dict(value: dict | None) -> str:
+    """A dict of query parameters (the queue's page links) as a query string."""
+    return urlencode(value) if value else ""

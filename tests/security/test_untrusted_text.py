@@ -55,10 +55,10 @@ def test_it_shows_hostile_text_escaped_on_the_board_list_and_week_pages(client, 
 def test_it_serves_the_queue_as_json_that_the_board_script_only_ever_writes_as_text(client, hostile):
     brand, incident, comms = hostile
     client.force_login(comms)
-    response = client.get(reverse("incidents:board_live", args=[incident.pk]))
+    response = client.get(reverse("incidents:board_queue", args=[incident.pk]))
     assert response["Content-Type"] == "application/json"
     assert response["X-Content-Type-Options"] == "nosniff"  # never sniffed into HTML
-    texts = [item["text"] for item in json.loads(response.content)["queue"]]
+    texts = [item["text"] for item in json.loads(response.content)["full"]["rows"]]
     assert any(SCRIPT in text for text in texts)
     for script in STATIC_JS.glob("*.js"):
         if ".min." in script.name:
