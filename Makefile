@@ -17,7 +17,7 @@ install: $(VENV)/.installed
 demo: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo --fresh
-	$(PY) manage.py run_demo 127.0.0.1:8000
+	DEBUG=false $(PY) manage.py run_demo 127.0.0.1:8000
 
 # Runs on whatever DATABASE_URL / REDIS_URL say (unset: SQLite, and the PostgreSQL/Redis tests are skipped).
 test: install

@@ -70,11 +70,11 @@ def main() -> None:
 
     cases = [
         ("one incident, every §5 figure", f"/api/v1/incidents/{pk}/", f"/incidents/{pk}/live.json",
-         "board tiles + queue JSON"),
+         "board tiles JSON"),
         ("incidents list (3, with figures)", "/api/v1/incidents/", "/reports/export/incidents.csv",
          "incidents CSV export"),
-        ("unanswered queue, 50", f"/api/v1/incidents/{pk}/unanswered/?limit=50", f"/incidents/{pk}/live.json",
-         "board tiles + queue JSON"),
+        ("unanswered queue, 50", f"/api/v1/incidents/{pk}/unanswered/?limit=50", f"/incidents/{pk}/queue.json",
+         "board queue JSON (25)"),
         ("mentions of the outage, 500", f"/api/v1/mentions/?incident={pk}&limit=500",
          f"/reports/export/mentions.csv?incident={pk}", f"mentions CSV export (all {incident.brand.mentions.count()})"),
         ("brand weeks, 8 weeks", f"/api/v1/brand-weeks/?brand={slug}", f"/reports/brand/{slug}/", "brand page"),

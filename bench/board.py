@@ -53,12 +53,12 @@ def _seed(size: int):
         cur.execute("DELETE FROM socialfeed_post WHERE platform_id LIKE %s", [f"{slug}-%"])
         cur.execute(f"""
             INSERT INTO socialfeed_post (platform, platform_id, author_id, author_handle, created_at, text, lang,
-                in_reply_to_id, in_reply_to_author_id, conversation_id, is_repost, url, raw, first_seen_at,
+                in_reply_to_id, in_reply_to_author_id, conversation_id, is_repost, is_public, url, raw, first_seen_at,
                 official_kind, sentiment_label, tone_analyser, category)
             SELECT 'x', '{slug}-' || g, (g %% 20000)::text, 'user' || (g %% 20000),
                    CASE WHEN g %% 5 = 0 THEN %s::timestamptz - (random() * {week_s}) * interval '1 second'
                         ELSE %s::timestamptz + (random() * {window_s}) * interval '1 second' END,
-                   '@bench still down?', 'en', '', '', '{slug}-' || g, false, '', '{{}}'::jsonb, now(), '',
+                   '@bench still down?', 'en', '', '', '{slug}-' || g, false, true, '', '{{}}'::jsonb, now(), '',
                    (ARRAY['negative', 'negative', 'neutral', 'positive'])[1 + g %% 4], 'bench', ''
             FROM generate_series(1, %s) g""", [START, START, size])
         cur.execute("""
@@ -74,10 +74,10 @@ def _seed(size: int):
             WHERE p.platform_id LIKE %s""", [brand.id, f"{slug}-%"])
         cur.execute(f"""
             INSERT INTO socialfeed_post (platform, platform_id, author_id, author_handle, created_at, text, lang,
-                in_reply_to_id, in_reply_to_author_id, conversation_id, is_repost, url, raw, first_seen_at,
+                in_reply_to_id, in_reply_to_author_id, conversation_id, is_repost, is_public, url, raw, first_seen_at,
                 official_kind, sentiment_label, tone_analyser, category, official_brand_id, official_account_id)
             SELECT 'x', '{slug}-official-' || g, %s, %s, %s::timestamptz + g * interval '7 minutes',
-                   'Update', 'en', '', '', '{slug}-official-' || g, false, '', '{{}}'::jsonb, now(),
+                   'Update', 'en', '', '', '{slug}-official-' || g, false, true, '', '{{}}'::jsonb, now(),
                    CASE WHEN g %% 3 = 0 THEN 'reply' ELSE 'broadcast' END, 'neutral', 'bench',
                    (ARRAY['apology', 'status_update', 'workaround', 'promotional', 'other'])[1 + g %% 5], %s, %s
             FROM generate_series(1, 50) g""", [slug, account.handle, START, brand.id, account.id])
@@ -114,6 +114,14 @@ PLAIN = {
                   count(*) FILTER (WHERE p.sentiment_label = 'negative'), count(*)
                FROM socialfeed_post p JOIN socialfeed_mention m ON m.post_id = p.id
                WHERE m.brand_id = %(brand)s AND p.created_at >= %(start)s AND p.created_at < %(end)s GROUP BY 1""",
+    "within": """SELECT floor(extract(epoch FROM p.created_at) / 900),
+                  count(*) FILTER (WHERE m.answered AND m.frt_seconds <= 3600), count(*)
+               FROM socialfeed_post p JOIN socialfeed_mention m ON m.post_id = p.id
+               WHERE m.brand_id = %(brand)s AND p.created_at >= %(start)s AND p.created_at < %(end)s GROUP BY 1""",
+    "queue": """SELECT count(*) OVER (), m.id, p.author_handle, p.text FROM socialfeed_post p
+               JOIN socialfeed_mention m ON m.post_id = p.id
+               WHERE m.brand_id = %(brand)s AND NOT m.answered AND p.created_at >= %(start)s AND p.created_at < %(end)s
+               ORDER BY m.created_at, m.id LIMIT 26""",
     "official": """SELECT date_trunc('minute', p.created_at), p.category, count(*) FROM socialfeed_post p
                WHERE p.official_brand_id = %(brand)s AND p.created_at >= %(start)s - interval '2 hours'
                  AND p.created_at < %(end)s + interval '2 hours' GROUP BY 1, 2""",
@@ -162,8 +170,9 @@ def main() -> None:
         print(f"seeding {size:,} mentions…")
         incident = _seed(size)
         params = {"brand": incident.brand_id, "start": incident.started_at, "end": incident.ended_at}
-        urls = {"live": reverse("incidents:board_live", kwargs={"pk": incident.pk})}
-        for chart in ("volume", "frt", "tone", "official"):
+        urls = {"live": reverse("incidents:board_live", kwargs={"pk": incident.pk}),
+                "queue": reverse("incidents:board_queue", kwargs={"pk": incident.pk})}
+        for chart in ("volume", "frt", "within", "tone", "official"):
             urls[chart] = reverse("incidents:board_chart", kwargs={"pk": incident.pk, "chart": chart})
 
         def plain(sql, params=params):

@@ -4,8 +4,8 @@ Starts gunicorn (config.wsgi, production settings) and two Celery workers on 127
 on PostgreSQL and a Redis database of its own. Then, for ``--seconds`` (default 60, at most 300):
 
 - ``--viewers`` threads (default 50) each hold a logged-in session and do what an open board tab does: every
-  ``--think`` seconds (default 5, the board's own refresh) fetch the live JSON (tiles and queue) and the four
-  charts;
+  ``--think`` seconds (default 5, the board's own refresh) fetch the live JSON (tiles), the queue and the five
+  charts, each in full (light updates would send less: bench/board_bytes.py measures that);
 - an ingestion thread sends, every ``--batch-every`` seconds (default 0.5), a batch sized for ``--rate`` posts/s
   (default 1,000) to the two workers through Redis, as a poll bringing back 5 full pages of 100 would: customer
   mentions of the brand, one in five answered by the brand. Each worker stores its batch with ``posts_ingest``
@@ -210,7 +210,8 @@ def _run(args, *, port: int, incident_id: int, session_key: str) -> dict:
 
     def viewer(n: int) -> None:
         session = requests.Session()
-        urls = [f"{base}/live.json"] + [f"{base}/charts/{c}.json" for c in ("volume", "frt", "tone", "official")]
+        urls = [f"{base}/live.json", f"{base}/queue.json"] + [
+            f"{base}/charts/{c}.json" for c in ("volume", "frt", "within", "tone", "official")]
         stop.wait(random.Random(n).uniform(0, args.think))  # tabs were not all opened at the same instant
         while not stop.is_set():
             refresh_started = time.monotonic()
@@ -281,7 +282,7 @@ def _run(args, *, port: int, incident_id: int, session_key: str) -> dict:
         session = requests.Session()
         while not stop.is_set():
             try:
-                tiles = session.get(f"{base}/live.json", headers=headers, timeout=30).json()["tiles"]
+                tiles = session.get(f"{base}/live.json", headers=headers, timeout=30).json()["full"]["tiles"]
                 value = next(t["value"] for t in tiles if t["key"] == "mentions")
                 count = int("".join(ch for ch in str(value) if ch.isdigit()))
                 seen.append((time.time(), count))

@@ -1,304 +1,79 @@
-"""The live board of one incident: its headline tiles, the unanswered queue and the Chart.js series.
+"""The live board of one incident: its headline tiles, the shared time axis, the marks drawn on every chart
+(outage window, phases, status changes, official communications) and the Chart.js series.
 
-Every figure follows METRICS.md (§4 aggregates, §5 incident windows, §6 tone, §7 volume) and is computed here,
-server-side; the board's JavaScript only draws what these functions return. Series are Chart.js-shaped
-``{labels, datasets}`` with every bucket present.
+Every figure follows METRICS.md (§4 aggregates, §5 incident windows, §6 tone, §7 volume, §8 targets) and is
+computed here, server-side; the board's JavaScript only draws what these functions return.
+
+Every chart of a board shares one time axis (:func:`time_axis`): the whole outage window with part of its before
+and after phases, in buckets that grow with the window (METRICS.md §7: 1 minute for short outages, then 5, 15
+or 60 minutes and longer) so that no chart ever holds more than ``MAX_BUCKETS`` buckets, however long the outage.
+A series is ``{"series": {"start", "step", "n"}, "datasets": [{"label", "data": [one value per bucket]}]}``: every
+bucket present (0 or null, never missing), and the page places bucket ``i`` at ``start + i * step``.
 """
 from __future__ import annotations
 
 import datetime as dt
-from bisect import bisect_right
+import math
+from collections import Counter
+from dataclasses import dataclass
 
-from django.db.models import Count, Min
+from django.db.models import Count
 from django.db.models.functions import TruncMinute
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from socialfeed.aggregates import add_counts, ceil_minute, frt_quantiles, minute_series, zero_counts
-from socialfeed.models import Mention, Post
+from socialfeed.aggregates import frt_quantiles
+from socialfeed.models import Mention, MinuteRollup, Post
 from socialfeed.post_links import web_link
-from socialfeed.rollups import minute_of
+from socialfeed.rollups import COUNT_FIELDS, minute_of
 
-from .figures import communications, incident_figures, official_posts
-from .models import Incident, OffPlatformCommunication
+from .figures import OUTAGE_CATEGORIES, PHASE, communications, incident_figures, official_posts
+from .models import Incident, IncidentEvent, OffPlatformCommunication
 from .targets import brand_targets
 from .templatetags.board_format import duration_text, percent_text
 
 UTC = dt.UTC
 MINUTE = dt.timedelta(minutes=1)
-FRT_BUCKET = dt.timedelta(minutes=15)
-CHART_MARGIN = dt.timedelta(hours=2)  # how much of "before" and "after" the per-minute charts show
-MAX_CHART_MINUTES = 3 * 24 * 60  # a very long outage shows its last three days per minute
-QUEUE_LENGTH = 50
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
+
+# METRICS.md §7: bucket sizes of the live board, smallest first. Beyond 60 minutes they go on growing so that an
+# outage of several weeks still shows its whole window.
+BUCKET_MINUTES = (1, 5, 15, 60, 180, 360, 720, 1440, 2880, 10080)
+MAX_BUCKETS = 300
+MARGIN_BUCKETS = 30  # buckets of "before" (and of "after", once it has ended) shown around the window
+WINDOW_BUCKETS = MAX_BUCKETS - 2 * MARGIN_BUCKETS - 2  # the window's own buckets, with room for two part-filled
+MAX_MARKS = 120  # official communications drawn one by one; above this, one mark per bucket and category
+TICK_MINUTES = (1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 10080, 20160, 43200)
+MAX_TICKS = 10
 
 
-# Okabe–Ito: distinguishable with the common colour-vision deficiencies. Every series also differs by dash
-# or point style, so colour is never the only cue.
+def first_response_target_s(brand) -> float:
+    """The brand's first-response target (METRICS.md §8), in seconds: the one place the board reads it."""
+    return brand_targets(brand).first_response_target_s
+
+
+def update_cadence_s(brand) -> float:
+    """The brand's update cadence during an ongoing incident (METRICS.md §8, default 1 hour), in seconds."""
+    return brand_targets(brand).update_cadence_s
+
+
+# Okabe–Ito: distinguishable with the common colour-vision deficiencies. Every series also differs by dash,
+# point style or pattern, so colour is never the only cue.
 PALETTE = {
     "blue": "#0072B2", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73", "yellow": "#F0E442",
-    "vermillion": "#D55E00", "purple": "#CC79A7", "black": "#000000",
+    "vermillion": "#D55E00", "purple": "#CC79A7", "black": "#000000", "grey": "#57606a",
 }
-CATEGORY_STYLE = {
-    Post.Category.APOLOGY: (PALETTE["purple"], "triangle"),
-    Post.Category.STATUS_UPDATE: (PALETTE["blue"], "circle"),
-    Post.Category.WORKAROUND: (PALETTE["green"], "rectRot"),
-    Post.Category.RESOLUTION: (PALETTE["sky"], "rect"),
-    Post.Category.PROMOTIONAL: (PALETTE["vermillion"], "star"),
-    Post.Category.OTHER: (PALETTE["black"], "cross"),
+CATEGORY_STYLE = {  # colour, point style of its marks, fill pattern of its bars
+    Post.Category.APOLOGY: (PALETTE["purple"], "triangle", "diagonal"),
+    Post.Category.STATUS_UPDATE: (PALETTE["blue"], "circle", "solid"),
+    Post.Category.WORKAROUND: (PALETTE["green"], "rectRot", "dots"),
+    Post.Category.RESOLUTION: (PALETTE["sky"], "rect", "cross"),
+    Post.Category.PROMOTIONAL: (PALETTE["vermillion"], "star", "zigzag"),
+    Post.Category.OTHER: (PALETTE["grey"], "crossRot", "vertical"),
 }
-
-
-
-def board_tiles(*, incident: Incident, now: dt.datetime | None = None) -> list[dict]:
-    """The headline tiles, already worded: the page only writes ``value`` and ``hint`` into place."""
-    now = now or timezone.now()
-    f = incident_figures(incident=incident, now=now)
-    zone = incident.brand.zone
-    if f["tta_s"] is None:
-        tta = _("not acknowledged — %(elapsed)s so far") % {"elapsed": duration_text(f["elapsed_s"])}
-    else:
-        tta = duration_text(f["tta_s"])
-    first_update = duration_text(f["first_update_s"]) if f["first_update_s"] is not None else _("none yet")
-    off = f["off_message_count"]
-    tiles = [
-        {"key": "tta", "label": _("Time to acknowledge"), "value": tta, "alert": f["tta_s"] is None,
-         "hint": (_("by %(via)s") % {"via": f["acknowledged_via"]}) if f["acknowledged_via"] else ""},
-        {"key": "first_update", "label": _("Time to first public update"), "value": first_update,
-         "alert": f["first_update_s"] is None,
-         "hint": (_("by %(via)s") % {"via": f["first_update_via"]}) if f["first_update_via"] else ""},
-        {"key": "longest_silence", "label": _("Longest silence"), "value": duration_text(f["longest_silence_s"]),
-         "hint": (ngettext("%(n)d off-message post", "%(n)d off-message posts", off) % {"n": off}) if off else
-         _("between outage updates"), "alert": bool(off)},
-    ]
-    if f["ongoing"]:
-        # METRICS.md §5 since last update: from the last outage-related broadcast, or from started_at.
-        if f["last_update_at"] is None:
-            hint = _("no outage update yet: counted from the start")
-        else:
-            hint = _("last: %(time)s, %(via)s") % {
-                "time": f["last_update_at"].astimezone(zone).strftime("%d/%m %H:%M"), "via": f["last_update_via"]}
-        tiles.append({"key": "since_last_update", "label": _("Since last update"),
-                      "value": duration_text(f["since_last_update_s"]), "hint": hint,
-                      "alert": f["last_update_at"] is None})
-    tiles += [
-        {"key": "mentions", "label": _("Mentions"), "value": str(f["mentions"]),
-         "hint": _("%(n)d complaints") % {"n": f["complaints"]}},
-        {"key": "reply_rate", "label": _("Reply rate"), "value": percent_text(f["reply_rate"])},
-        # METRICS.md §4 answered within T, T named: the brand's first-response target (§8).
-        {"key": "answered_within_target",
-         "label": _("Answered within %(target)s") % {"target": duration_text(f["first_response_target_s"])},
-         "value": percent_text(f["answered_within_target"]), "hint": _("the first-response target")},
-        {"key": "median_frt", "label": _("Median first response"), "value": duration_text(f["median_frt_s"])},
-        {"key": "p90_frt", "label": _("p90 first response"), "value": duration_text(f["p90_frt_s"])},
-        {"key": "unanswered", "label": _("Unanswered now"), "value": str(f["unanswered"]), "alert": f["unanswered"] > 0},
-        {"key": "oldest_wait", "label": _("Oldest unanswered wait"), "value": duration_text(f["oldest_unanswered_wait_s"])},
-    ]
-    return tiles
-
-
-def unanswered_mentions(*, incident: Incident, now: dt.datetime):
-    """The incident window's unanswered mentions (METRICS.md §3 unanswered): the board's queue and the API's."""
-    return Mention.objects.filter(brand_id=incident.brand_id, answered=False, created_at__gte=incident.started_at,
-                                  created_at__lt=incident.window_end(now)).select_related("post")
-
-
-def unanswered_queue(*, incident: Incident, now: dt.datetime | None = None, limit: int = QUEUE_LENGTH) -> list[dict]:
-    """The window's unanswered mentions, oldest first (METRICS.md §3 unanswered), as the queue shows them."""
-    now = now or timezone.now()
-    zone = incident.brand.zone
-    rows = unanswered_mentions(incident=incident, now=now).order_by("created_at", "id")[:limit]
-    return [{
-        "id": m.id,
-        "author": m.post.author_handle,
-        "text": m.post.text,
-        "platform": m.post.get_platform_display(),
-        "url": web_link(m.post.url),
-        "created_at": m.created_at.astimezone(zone).strftime("%H:%M"),
-        "waiting_s": (now - m.created_at).total_seconds(),
-        "waiting": duration_text((now - m.created_at).total_seconds()),
-        "complaint": m.complaint,
-    } for m in rows]
-
-
-# --- Charts: Chart.js-shaped {labels, datasets}, every bucket present ------------------------------------
-
-def chart_range(*, incident: Incident, now: dt.datetime | None = None) -> tuple[dt.datetime, dt.datetime]:
-    """The minutes the per-minute charts show: some of "before", the window, some of "after" (not past now)."""
-    now = now or timezone.now()
-    end = incident.window_end(now)
-    lo = minute_of(incident.started_at - CHART_MARGIN)
-    hi = ceil_minute(min(end + CHART_MARGIN, now) if incident.ended_at else end)
-    hi = max(hi, lo + MINUTE)
-    if (hi - lo) / MINUTE > MAX_CHART_MINUTES:
-        lo = hi - MAX_CHART_MINUTES * MINUTE
-    return lo, hi
-
-
-def _label(moment: dt.datetime, zone, multi_day: bool) -> str:
-    local = moment.astimezone(zone)
-    return local.strftime("%d/%m %H:%M") if multi_day else local.strftime("%H:%M")
-
-
-def _minutes(lo: dt.datetime, hi: dt.datetime) -> list[dt.datetime]:
-    return [lo + i * MINUTE for i in range(int((hi - lo) / MINUTE))]
-
-
-def _labels(incident: Incident, moments: list[dt.datetime]) -> list[str]:
-    zone = incident.brand.zone
-    multi_day = bool(moments) and moments[0].astimezone(zone).date() != moments[-1].astimezone(zone).date()
-    return [_label(m, zone, multi_day) for m in moments]
-
-
-def chart_volume(*, incident: Incident, now: dt.datetime | None = None) -> dict:
-    """METRICS.md §7 volume per minute (mentions and complaints), with the §5 phases for the shading."""
-    now = now or timezone.now()
-    lo, hi = chart_range(incident=incident, now=now)
-    minutes = _minutes(lo, hi)
-    series = minute_series(brand_id=incident.brand_id, start=lo, end=hi)
-    start_index = int((minute_of(incident.started_at) - lo) / MINUTE)
-    end_index = int((minute_of(incident.window_end(now)) - lo) / MINUTE)
-    return {
-        "labels": _labels(incident, minutes),
-        "datasets": [
-            {"label": _("Mentions per minute"), "data": [series.get(m, {}).get("mentions", 0) for m in minutes],
-             "borderColor": PALETTE["blue"], "backgroundColor": PALETTE["blue"], "type": "bar"},
-            {"label": _("Complaints per minute"), "data": [series.get(m, {}).get("complaints", 0) for m in minutes],
-             "borderColor": PALETTE["vermillion"], "backgroundColor": PALETTE["vermillion"], "type": "line",
-             "borderDash": [6, 3], "pointRadius": 0, "borderWidth": 2},
-        ],
-        "phases": {
-            "before": {"from": 0, "to": max(start_index, 0), "label": _("before")},
-            "during": {"from": max(start_index, 0), "to": min(end_index, len(minutes) - 1), "label": _("outage window")},
-            "after": {"from": min(end_index, len(minutes) - 1), "to": len(minutes) - 1, "label": _("after")},
-        },
-        "zone": incident.brand.time_zone,
-    }
-
-
-def _frt_buckets(incident: Incident, now: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
-    start, end = incident.started_at, incident.window_end(now)
-    step = int(FRT_BUCKET.total_seconds())
-    first = dt.datetime.fromtimestamp(int(start.timestamp()) // step * step, UTC)
-    buckets = []
-    cursor = first
-    while cursor < end:
-        buckets.append((max(cursor, start), min(cursor + FRT_BUCKET, end)))
-        cursor += FRT_BUCKET
-    return buckets or [(start, end)]
-
-
-def _bucket_totals(series: dict[dt.datetime, dict[str, int]], buckets) -> list[dict[str, int]]:
-    """Sum per-minute counts into the 15-minute buckets (aligned on the epoch, the first one clipped)."""
-    step = int(FRT_BUCKET.total_seconds())
-    first = int(buckets[0][0].timestamp()) // step
-    totals = [zero_counts() for _bucket in buckets]
-    for minute, counts in series.items():
-        index = int(minute.timestamp()) // step - first
-        if 0 <= index < len(totals):
-            add_counts(totals[index], counts)
-    return totals
-
-
-def _minutes_value(seconds: float | None) -> float | None:
-    return None if seconds is None else round(seconds / 60, 1)
-
-
-def chart_frt(*, incident: Incident, now: dt.datetime | None = None) -> dict:
-    """METRICS.md §4 median and p90 FRT (minutes) per 15 minutes of the window, with answered within the brand's
-    first-response target (%)."""
-    now = now or timezone.now()
-    target = duration_text(brand_targets(incident.brand_id).first_response_target_s)
-    buckets = _frt_buckets(incident, now)
-    series = minute_series(brand_id=incident.brand_id, start=incident.started_at, end=incident.window_end(now))
-    totals = _bucket_totals(series, buckets)
-    quantiles = frt_quantiles(brand_id=incident.brand_id, start=incident.started_at,
-                              end=incident.window_end(now), bucket=FRT_BUCKET)
-    step = int(FRT_BUCKET.total_seconds())
-    keys = [int(lo.timestamp()) // step for lo, _hi in buckets]
-    return {
-        "labels": _labels(incident, [lo for lo, _hi in buckets]),
-        "datasets": [
-            {"label": _("Median first response (min)"), "data": [_minutes_value(quantiles.get(k, (None,))[0]) for k in keys],
-             "borderColor": PALETTE["blue"], "backgroundColor": PALETTE["blue"], "pointStyle": "circle",
-             "yAxisID": "y", "spanGaps": False},
-            {"label": _("p90 first response (min)"), "data": [_minutes_value(quantiles.get(k, (None, None))[1]) for k in keys],
-             "borderColor": PALETTE["orange"], "backgroundColor": PALETTE["orange"], "pointStyle": "triangle",
-             "borderDash": [6, 3], "yAxisID": "y", "spanGaps": False},
-            {"label": _("Answered within %(target)s (%%)") % {"target": target},
-             "data": [round(100 * t["answered_within_target"] / t["mentions"], 1) if t["mentions"] else None
-                      for t in totals],
-             "borderColor": PALETTE["green"], "backgroundColor": PALETTE["green"], "pointStyle": "rect",
-             "borderDash": [2, 2], "yAxisID": "y1", "spanGaps": False},
-        ],
-        "zone": incident.brand.time_zone,
-    }
-
-
-def _net(positive: int, negative: int, n: int) -> float | None:
-    """METRICS.md §6 net sentiment = (positive − negative) / posts; no posts, no value."""
-    return round((positive - negative) / n, 3) if n else None
-
-
-def chart_tone(*, incident: Incident, now: dt.datetime | None = None) -> dict:
-    """METRICS.md §6 per 15 minutes: customers' net sentiment (a line, −1 to 1) and the official posts' and
-    off-platform communications' category mix (stacked bars, counts on the right axis).
-
-    Official posts are described by their categories, never by sentiment: an apology reads as negative to any
-    sentiment model and is exactly what a brand should post.
-    """
-    now = now or timezone.now()
-    buckets = _frt_buckets(incident, now)
-    start, end = incident.started_at, incident.window_end(now)
-    series = minute_series(brand_id=incident.brand_id, start=start, end=end)
-    totals = _bucket_totals(series, buckets)
-    # Official posts counted per minute and category by the database, then summed per bucket: a brand answering
-    # hundreds of customers a minute must not make the chart read every reply.
-    per_minute = (official_posts(incident).filter(created_at__gte=start, created_at__lt=end)
-                  .exclude(official_kind="")
-                  .annotate(m=TruncMinute("created_at", tzinfo=UTC)).values("m", "category")
-                  .annotate(n=Count("id")).order_by())
-    rows = [(row["m"].astimezone(UTC), row["category"] or Post.Category.OTHER, row["n"]) for row in per_minute]
-    rows += [(at, category, 1) for at, category in
-             communications(incident).filter(sent_at__gte=start, sent_at__lt=end).values_list("sent_at", "category")]
-    categories = list(Post.Category)
-    mix = {c.value: [0] * len(buckets) for c in categories}
-    starts = [lo for lo, _hi in buckets]
-    for moment, category, n in rows:
-        index = bisect_right(starts, moment) - 1
-        if 0 <= index < len(buckets) and moment < buckets[index][1]:
-            mix[category][index] += n
-    datasets = [
-        {"label": _("Customers' net sentiment"), "type": "line",
-         "data": [_net(t["positive"], t["negative"], t["mentions"]) for t in totals],
-         "borderColor": PALETTE["black"], "backgroundColor": PALETTE["black"], "pointStyle": "circle",
-         "yAxisID": "y", "spanGaps": False, "order": 0},
-    ]
-    for category in categories:
-        colour, _style = CATEGORY_STYLE[category]
-        datasets.append({"label": _("Official: %(category)s") % {"category": category.label},
-                         "type": "bar", "data": mix[category.value], "backgroundColor": colour,
-                         "borderColor": colour, "yAxisID": "y1", "stack": "official", "order": 1})
-    return {
-        "labels": _labels(incident, starts),
-        "datasets": datasets,
-        "zone": incident.brand.time_zone,
-    }
-
-
-def tone_tiers(*, incident: Incident, now: dt.datetime | None = None) -> dict[str, int]:
-    """How many of the incident's mentions (METRICS.md §6 tone) were read by the accurate tier (the encoder,
-    re-reading in the background) and how many still carry the fast tier's inline reading: the board says
-    which it shows."""
-    from socialfeed.models import Mention
-    from socialfeed.tone.tiers import mention_tiers
-
-    now = now or timezone.now()
-    return mention_tiers(Mention.objects.filter(brand_id=incident.brand_id, created_at__gte=incident.started_at,
-                                                created_at__lt=incident.window_end(now)))
-
-
+# Off-platform communications (METRICS.md §1) are marked by their channel: its own shape, edged in black.
 CHANNEL_STYLE = {
     OffPlatformCommunication.Channel.SMS: "rectRounded",
     OffPlatformCommunication.Channel.EMAIL: "rect",
@@ -311,95 +86,450 @@ CHANNEL_STYLE = {
 }
 
 
-def _off_platform_points(incident: Incident, *, lo, hi, labels, start, end) -> dict:
-    """The brand's off-platform communications (METRICS.md §1) on the official-posts chart: a point in their
-    §6 category's series, a ring marked by their channel, and off-message when promotional inside the window
-    (§5, they are broadcasts)."""
-    points, off_message = [], []
-    rings: dict[str, list] = {c.value: [] for c in OffPlatformCommunication.Channel}
-    for c in communications(incident).filter(sent_at__gte=lo, sent_at__lt=hi).order_by("sent_at", "id"):
-        index = int((minute_of(c.sent_at) - lo) / MINUTE)
-        if not 0 <= index < len(labels):
+# --- The shared time axis --------------------------------------------------------------------------------
+
+def _ms(moment: dt.datetime) -> int:
+    return int((moment - EPOCH).total_seconds() * 1000)
+
+
+def _floor(moment: dt.datetime, step: dt.timedelta) -> dt.datetime:
+    """Buckets are aligned on multiples of their size since the epoch, as socialfeed.aggregates.frt_quantiles
+    keys them, so one bucket means the same minutes on every chart and in every figure."""
+    seconds = int(step.total_seconds())
+    return EPOCH + dt.timedelta(seconds=int((moment - EPOCH).total_seconds()) // seconds * seconds)
+
+
+def _ceil(moment: dt.datetime, step: dt.timedelta) -> dt.datetime:
+    floor = _floor(moment, step)
+    return floor if floor == moment else floor + step
+
+
+def bucket_size(window: dt.timedelta) -> dt.timedelta:
+    """METRICS.md §7 bucket of the live board for an outage window this long: the smallest size in
+    ``BUCKET_MINUTES`` that keeps the window within ``WINDOW_BUCKETS`` buckets."""
+    minutes = max(window.total_seconds(), 0) / 60
+    for size in BUCKET_MINUTES:
+        if math.ceil(minutes / size) + 1 <= WINDOW_BUCKETS:
+            return dt.timedelta(minutes=size)
+    weeks = math.ceil(minutes / (WINDOW_BUCKETS - 1) / 10080)
+    return dt.timedelta(weeks=weeks)
+
+
+@dataclass(frozen=True)
+class TimeAxis:
+    """The buckets every chart of one board shows: [start, end) in steps of ``step``, all UTC."""
+
+    start: dt.datetime
+    end: dt.datetime
+    step: dt.timedelta
+    window_start: dt.datetime
+    window_end: dt.datetime
+    now: dt.datetime
+    zone: object
+
+    @property
+    def n(self) -> int:
+        return int((self.end - self.start) / self.step)
+
+    def index(self, moment: dt.datetime) -> int:
+        return int((moment - self.start) // self.step)
+
+    def bucket_starts(self) -> list[dt.datetime]:
+        return [self.start + i * self.step for i in range(self.n)]
+
+    def series(self) -> dict:
+        return {"start": _ms(self.start), "step": _ms(EPOCH + self.step), "n": self.n}
+
+
+def time_axis(*, incident: Incident, now: dt.datetime | None = None) -> TimeAxis:
+    """The one time axis of the board: the whole window, ``MARGIN_BUCKETS`` buckets of "before" and, once the
+    incident has ended, as many of "after" (not past now; never more than the METRICS.md §5 phases)."""
+    now = now or timezone.now()
+    start, end = incident.started_at, incident.window_end(now)
+    step = bucket_size(end - start)
+    margin = min(MARGIN_BUCKETS * step, PHASE // step * step)
+    lo = _floor(start, step) - margin
+    window_hi = max(_ceil(end, step), _floor(start, step) + step)
+    hi = max(window_hi, min(window_hi + margin, _ceil(now, step))) if incident.ended_at else window_hi
+    return TimeAxis(start=lo, end=hi, step=step, window_start=start, window_end=end, now=now,
+                    zone=incident.brand.zone)
+
+
+def bucket_text(step: dt.timedelta) -> str:
+    """A bucket size as the charts' legends name it: "1 min", "15 min", "1 h", "1 d"."""
+    minutes = int(step.total_seconds() // 60)
+    if minutes < 60:
+        return _("%(m)d min") % {"m": minutes}
+    if minutes < 1440:
+        return _("%(h)d h") % {"h": minutes // 60}
+    return _("%(d)d d") % {"d": minutes // 1440}
+
+
+def _ticks(axis: TimeAxis) -> list[dict]:
+    """Tick marks at round times of the brand's own clock (so a Paris board ticks at 14:00 Paris time, across a
+    DST change too), each with its time and its date; the page shows the date where the day changes."""
+    span = (axis.end - axis.start).total_seconds() / 60
+    size = next((m for m in TICK_MINUTES if span / m <= MAX_TICKS), TICK_MINUTES[-1])
+    zone = axis.zone
+    local = axis.start.astimezone(zone).replace(tzinfo=None)
+    day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    cursor = day + dt.timedelta(minutes=((local - day).total_seconds() // 60) // size * size) if size < 1440 else day
+    ticks, seen = [], set()
+    while True:
+        moment = cursor.replace(tzinfo=zone).astimezone(UTC)
+        cursor += dt.timedelta(minutes=size)
+        if moment > axis.end:
+            break
+        if moment < axis.start or moment in seen:
             continue
-        point = {"x": labels[index], "y": Post.Category(c.category).label.capitalize(), "text": c.text[:140],
-                 "kind": _("%(channel)s (off-platform)") % {"channel": capfirst(c.get_channel_display())},
-                 "channel": c.channel}
-        points.append((c.category, point))
-        rings[c.channel].append(point)
-        if c.category == Post.Category.PROMOTIONAL and start <= c.sent_at < end:
-            off_message.append(point)
-    return {"points": points, "rings": rings, "off_message": off_message}
+        seen.add(moment)
+        shown = moment.astimezone(zone)
+        ticks.append({"at": _ms(moment), "time": shown.strftime("%H:%M") if size < 1440 else "",
+                      "date": dateformat.format(shown, "D j M")})
+    return ticks
+
+
+def board_axis(*, incident: Incident, now: dt.datetime | None = None) -> dict:
+    """The axis as the page sets it on every chart: the same min, max, bucket and ticks for all of them."""
+    axis = time_axis(incident=incident, now=now)
+    return {"min": _ms(axis.start), "max": _ms(axis.end), "step": _ms(EPOCH + axis.step), "n": axis.n,
+            "bucket": bucket_text(axis.step), "zone": incident.brand.time_zone, "ticks": _ticks(axis)}
+
+
+# --- What every chart marks: window, phases, status changes, official communications ---------------------
+
+def official_communications(*, incident: Incident, start: dt.datetime, end: dt.datetime) -> list[dict]:
+    """The brand's official communications to everyone created in [start, end), oldest first: its broadcasts
+    (official posts and status-feed entries) and its off-platform communications (SMS, e-mail, video…), which
+    are broadcasts too (METRICS.md §1). Replies to one customer are not drawn one by one; the official-posts
+    chart counts them per bucket. Every chart's marks and silences come from here.
+
+    Each item: at, off_platform, channel (where it went out: "X", "SMS", "video"), channel_code, category
+    (METRICS.md §6), text, off_message (§5: promotional inside the window).
+    """
+    platforms = dict(Post._meta.get_field("platform").choices)
+
+    def in_window(at: dt.datetime) -> bool:
+        return incident.started_at <= at and (incident.ended_at is None or at < incident.ended_at)
+
+    posts = (official_posts(incident).filter(official_kind=Post.OfficialKind.BROADCAST, created_at__gte=start,
+                                             created_at__lt=end)
+             .order_by("created_at", "id").values_list("created_at", "platform", "category", "text"))
+    found = [{"at": at, "off_platform": False, "channel": str(platforms.get(platform, platform)),
+              "channel_code": platform, "category": category or Post.Category.OTHER, "text": text}
+             for at, platform, category, text in posts]
+    for at, channel, category, text in (communications(incident).filter(sent_at__gte=start, sent_at__lt=end)
+                                        .order_by("sent_at", "id").values_list("sent_at", "channel", "category",
+                                                                               "text")):
+        found.append({"at": at, "off_platform": True, "channel_code": channel,
+                      "channel": capfirst(str(OffPlatformCommunication.Channel(channel).label)),
+                      "category": category or Post.Category.OTHER, "text": text})
+    for item in found:
+        item["off_message"] = item["category"] == Post.Category.PROMOTIONAL and in_window(item["at"])
+    # A post and a message at the same instant: the post first, as METRICS.md §5 reads them.
+    return sorted(found, key=lambda item: (item["at"], item["off_platform"]))
+
+
+def _silences(communications: list[dict], axis: TimeAxis, cadence_s: float) -> list[dict]:
+    """Stretches of the window longer than the update cadence (METRICS.md §8) without an outage-related
+    broadcast (§5: a promotion does not break a silence)."""
+    marks = [axis.window_start] + [c["at"] for c in communications
+                                   if c["category"] in OUTAGE_CATEGORIES
+                                   and axis.window_start <= c["at"] < axis.window_end] + [axis.window_end]
+    return [{"from": _ms(a), "to": _ms(b)} for a, b in zip(marks, marks[1:], strict=False)
+            if (b - a).total_seconds() > cadence_s]
+
+
+def board_marks(*, incident: Incident, now: dt.datetime | None = None) -> dict:
+    """What every chart of the board draws over its series: the outage window and its phases, status changes,
+    the brand's official communications (off-message ones flagged) and silences longer than the cadence."""
+    now = now or timezone.now()
+    axis = time_axis(incident=incident, now=now)
+    categories = {c.value: c.label.capitalize() for c in Post.Category}
+    communications = official_communications(incident=incident, start=axis.start, end=axis.end)
+    if len(communications) <= MAX_MARKS:
+        drawn = [{"at": _ms(c["at"]), "category": c["category"], "label": categories[c["category"]],
+                  "channel": c["channel"], "off_platform": c["off_platform"],
+                  "point": CHANNEL_STYLE[c["channel_code"]] if c["off_platform"] else None,
+                  "text": c["text"][:160], "off_message": c["off_message"], "count": 1}
+                 for c in communications]
+    else:
+        grouped: Counter = Counter()
+        off: Counter = Counter()
+        for c in communications:
+            key = (axis.index(c["at"]), c["category"])
+            grouped[key] += 1
+            off[key] += c["off_message"]
+        drawn = [{"at": _ms(axis.start + (i + 0.5) * axis.step), "category": category, "label": categories[category],
+                  "channel": "", "off_platform": False, "point": None,
+                  "text": _("%(n)d posts in this bucket") % {"n": n}, "off_message": bool(off[(i, category)]),
+                  "count": n} for (i, category), n in sorted(grouped.items())]
+    styles = {c.value: {"colour": CATEGORY_STYLE[c][0], "point": CATEGORY_STYLE[c][1], "label": categories[c.value]}
+              for c in Post.Category}
+    statuses = [{"at": _ms(e.at), "label": e.get_status_display()}
+                for e in incident.events.filter(kind=IncidentEvent.Kind.STATUS, at__gte=axis.start, at__lt=axis.end)]
+    window = {"from": _ms(axis.window_start), "to": _ms(axis.window_end), "ongoing": incident.ended_at is None,
+              "label": _("outage window")}
+    phases = [{"from": _ms(axis.start), "to": _ms(axis.window_start), "label": _("before")}]
+    if incident.ended_at and axis.end > axis.window_end:
+        phases.append({"from": _ms(axis.window_end), "to": _ms(axis.end), "label": _("after")})
+    target_s = first_response_target_s(incident.brand)
+    return {
+        "window": window,
+        "phases": [p for p in phases if p["to"] > p["from"]],
+        "statuses": statuses,
+        "communications": drawn,
+        "styles": styles,
+        "silences": _silences(communications, axis, update_cadence_s(incident.brand)),
+        "cadence": duration_text(update_cadence_s(incident.brand)),
+        # The last stretch of a target: mentions there can still be answered in time (METRICS.md §8).
+        # Whole minutes, so that the marks change once a minute, not at every refresh.
+        "pending": {"from": _ms(minute_of(max(axis.window_start, now - dt.timedelta(seconds=target_s)))),
+                    "to": _ms(minute_of(now))} if incident.ended_at is None else None,
+    }
+
+
+# --- Tiles -----------------------------------------------------------------------------------------------
+
+def target_breaches(*, incident: Incident, now: dt.datetime | None = None) -> int:
+    """METRICS.md §8 breaches among the window's mentions: unanswered and older than the first-response target,
+    or answered with an FRT over it. Exact, from the rollups and two edge reads."""
+    from socialfeed.aggregates import window_counts
+
+    now = now or timezone.now()
+    start, end = incident.started_at, incident.window_end(now)
+    target_s = first_response_target_s(incident.brand)
+    counts = window_counts(brand_id=incident.brand_id, start=start, end=end)
+    # The rollups count "answered within" against the brand's current target (incidents.targets re-counts them
+    # when it changes), so answered-late breaches are exact without reading the mentions.
+    within = counts["answered_within_target"]
+    recent_start = max(start, now - dt.timedelta(seconds=target_s))
+    recent = window_counts(brand_id=incident.brand_id, start=recent_start, end=end) if recent_start < end else None
+    still_in_time = (recent["mentions"] - recent["answered"]) if recent else 0
+    return counts["mentions"] - within - still_in_time
+
+
+def board_tiles(*, incident: Incident, now: dt.datetime | None = None) -> list[dict]:
+    """The headline tiles, already worded: the page only writes ``value`` and ``hint`` into place. Values are
+    short so that they fit their tile in English and French; the longer part goes in the hint."""
+    now = now or timezone.now()
+    f = incident_figures(incident=incident, now=now)
+    zone = incident.brand.zone
+    target = duration_text(first_response_target_s(incident.brand))
+    if f["tta_s"] is None:
+        tta, tta_hint = _("not acknowledged"), _("%(elapsed)s so far") % {"elapsed": duration_text(f["elapsed_s"])}
+    else:
+        tta = duration_text(f["tta_s"])
+        tta_hint = (_("by %(via)s") % {"via": f["acknowledged_via"]}) if f["acknowledged_via"] else ""
+    first_update = duration_text(f["first_update_s"]) if f["first_update_s"] is not None else _("none yet")
+    off = f["off_message_count"]
+    breaches = target_breaches(incident=incident, now=now)
+    tiles = [
+        {"key": "tta", "label": _("Time to acknowledge"), "value": tta, "hint": tta_hint, "alert": f["tta_s"] is None},
+        {"key": "first_update", "label": _("Time to first public update"), "value": first_update,
+         "alert": f["first_update_s"] is None,
+         "hint": (_("by %(via)s") % {"via": f["first_update_via"]}) if f["first_update_via"] else ""},
+        {"key": "longest_silence", "label": _("Longest silence"), "value": duration_text(f["longest_silence_s"]),
+         "hint": (ngettext("%(n)d off-message post", "%(n)d off-message posts", off) % {"n": off}) if off else
+         _("between outage updates"), "alert": bool(off)},
+    ]
+    if f["ongoing"]:
+        # METRICS.md §5 since last update: from the last outage-related broadcast, or from started_at; against the
+        # brand's update cadence (§8).
+        cadence_s = update_cadence_s(incident.brand)
+        if f["last_update_at"] is None:
+            hint = _("no outage update yet: counted from the start")
+        else:
+            hint = _("last: %(time)s, %(via)s") % {
+                "time": f["last_update_at"].astimezone(zone).strftime("%d/%m %H:%M"), "via": f["last_update_via"]}
+        hint += " · " + _("cadence: every %(cadence)s") % {"cadence": duration_text(cadence_s)}
+        tiles.append({"key": "since_last_update", "label": _("Since last update"),
+                      "value": duration_text(f["since_last_update_s"]), "hint": hint,
+                      "alert": f["last_update_at"] is None or f["since_last_update_s"] > cadence_s})
+    tiles += [
+        {"key": "mentions", "label": _("Mentions"), "value": str(f["mentions"]),
+         "hint": _("%(n)d complaints") % {"n": f["complaints"]}},
+        {"key": "reply_rate", "label": _("Reply rate"), "value": percent_text(f["reply_rate"])},
+        # METRICS.md §4 answered within T, T named: the brand's first-response target (§8).
+        {"key": "answered_within_target",
+         "label": _("Answered within %(target)s") % {"target": duration_text(f["first_response_target_s"])},
+         "value": percent_text(f["answered_within_target"]), "hint": _("the first-response target")},
+        {"key": "median_frt", "label": _("Median first response"), "value": duration_text(f["median_frt_s"])},
+        {"key": "p90_frt", "label": _("p90 first response"), "value": duration_text(f["p90_frt_s"])},
+        {"key": "breaches", "label": _("Target breaches"), "value": str(breaches),
+         "hint": _("first-response target %(target)s") % {"target": target}, "alert": breaches > 0},
+        {"key": "unanswered", "label": _("Unanswered now"), "value": str(f["unanswered"]), "alert": f["unanswered"] > 0},
+        {"key": "oldest_wait", "label": _("Oldest unanswered wait"), "value": duration_text(f["oldest_unanswered_wait_s"])},
+    ]
+    return tiles
+
+
+def unanswered_mentions(*, incident: Incident, now: dt.datetime):
+    """The incident window's unanswered mentions (METRICS.md §3 unanswered): the board's queue and the API's."""
+    return Mention.objects.filter(brand_id=incident.brand_id, answered=False, created_at__gte=incident.started_at,
+                                  created_at__lt=incident.window_end(now)).select_related("post")
+
+
+def tone_tiers(*, incident: Incident, now: dt.datetime | None = None) -> dict[str, int]:
+    """How many of the incident's mentions (METRICS.md §6 tone) were read by the accurate tier (the encoder,
+    re-reading in the background) and how many still carry the fast tier's inline reading: the board says
+    which it shows."""
+    from socialfeed.tone.tiers import mention_tiers
+
+    now = now or timezone.now()
+    return mention_tiers(Mention.objects.filter(brand_id=incident.brand_id, created_at__gte=incident.started_at,
+                                                created_at__lt=incident.window_end(now)))
+
+
+# --- Series: one value per bucket of the shared axis -----------------------------------------------------
+
+def _bucket_counts(incident: Incident, axis: TimeAxis) -> list[dict[str, int]]:
+    """METRICS.md §4/§6/§7 mention counts per bucket. The axis is aligned on whole minutes, so the rollups alone
+    hold every bucket exactly (the live minute included: ingestion refreshes it after every batch)."""
+    totals = [dict.fromkeys(COUNT_FIELDS, 0) for _i in range(axis.n)]
+    rows = MinuteRollup.objects.filter(brand_id=incident.brand_id, minute__gte=axis.start,
+                                       minute__lt=axis.end).values_list("minute", *COUNT_FIELDS)
+    for minute, *values in rows:
+        bucket = totals[axis.index(minute_of(minute))]
+        for field, value in zip(COUNT_FIELDS, values, strict=True):
+            bucket[field] += value
+    return totals
+
+
+def _series(axis: TimeAxis, datasets: list[dict], **extra) -> dict:
+    return {"series": axis.series(), "bucket": bucket_text(axis.step), "datasets": datasets, **extra}
+
+
+def chart_volume(*, incident: Incident, now: dt.datetime | None = None) -> dict:
+    """METRICS.md §7 volume: mentions and complaints per bucket, before, during and after the window."""
+    axis = time_axis(incident=incident, now=now)
+    totals = _bucket_counts(incident, axis)
+    per = bucket_text(axis.step)
+    return _series(axis, [
+        {"label": _("Mentions per %(bucket)s") % {"bucket": per}, "type": "bar",
+         "data": [t["mentions"] for t in totals], "colour": PALETTE["blue"]},
+        {"label": _("Complaints per %(bucket)s") % {"bucket": per}, "type": "line",
+         "data": [t["complaints"] for t in totals], "colour": PALETTE["vermillion"]},
+    ], y={"title": _("mentions"), "min": 0})
+
+
+def chart_frt(*, incident: Incident, now: dt.datetime | None = None) -> dict:
+    """METRICS.md §4 median and p90 FRT of the mentions created in each bucket, with the brand's first-response
+    target (§8) as a line. Minutes, or hours when the slowest bucket is over three hours."""
+    axis = time_axis(incident=incident, now=now)
+    quantiles = frt_quantiles(brand_id=incident.brand_id, start=axis.start, end=axis.end, bucket=axis.step)
+    step_s = int(axis.step.total_seconds())
+    keys = [int((moment - EPOCH).total_seconds()) // step_s for moment in axis.bucket_starts()]
+    slowest = max((q[1] or 0 for q in quantiles.values()), default=0)
+    unit_s, unit = (3600, _("hours")) if slowest > 3 * 3600 else (60, _("minutes"))
+
+    def value(seconds):
+        return None if seconds is None else round(seconds / unit_s, 2 if unit_s == 3600 else 1)
+
+    target_s = first_response_target_s(incident.brand)
+    return _series(axis, [
+        {"label": _("Median first response"), "type": "line", "colour": PALETTE["blue"],
+         "data": [value(quantiles.get(k, (None, None))[0]) for k in keys]},
+        {"label": _("p90 first response"), "type": "line", "colour": PALETTE["orange"], "dash": [6, 3],
+         "data": [value(quantiles.get(k, (None, None))[1]) for k in keys]},
+    ], y={"title": unit, "min": 0},
+        target={"value": round(target_s / unit_s, 2), "label": _("target %(target)s") % {
+            "target": duration_text(target_s)}})
+
+
+def chart_within(*, incident: Incident, now: dt.datetime | None = None) -> dict:
+    """METRICS.md §4 answered within the first-response target (§8), as a share of each bucket's mentions."""
+    axis = time_axis(incident=incident, now=now)
+    target_s = first_response_target_s(incident.brand)
+    totals = _bucket_counts(incident, axis)
+    within = [t["answered_within_target"] for t in totals]  # counted against the brand's current target
+    return _series(axis, [
+        {"label": _("Answered within %(target)s") % {"target": duration_text(target_s)}, "type": "line",
+         "colour": PALETTE["green"],
+         "data": [round(100 * w / t["mentions"], 1) if t["mentions"] else None for w, t in zip(within, totals,
+                                                                                                 strict=True)]},
+    ], y={"title": _("% of the bucket's mentions"), "min": 0, "max": 100})
+
+
+def _net(positive: int, negative: int, n: int) -> float | None:
+    """METRICS.md §6 net sentiment = (positive − negative) / posts; no posts, no value."""
+    return round((positive - negative) / n, 3) if n else None
+
+
+def _official_per_bucket(incident: Incident, axis: TimeAxis, *group) -> list[dict]:
+    """Official posts per minute counted by the database, then summed per bucket: a brand answering hundreds of
+    customers a minute must not make a chart read every reply. A brand's repost of someone else's post is not
+    its own word (METRICS.md §1) and is left out."""
+    rows = (official_posts(incident).filter(created_at__gte=axis.start, created_at__lt=axis.end)
+            .exclude(official_kind="")
+            .annotate(m=TruncMinute("created_at", tzinfo=UTC)).values("m", *group)
+            .annotate(n=Count("id")).order_by())
+    return [{**row, "index": axis.index(minute_of(row["m"]))} for row in rows]
+
+
+def chart_tone(*, incident: Incident, now: dt.datetime | None = None) -> dict:
+    """METRICS.md §6 net sentiment of customers' mentions, per bucket. Official posts are described by their
+    categories, never by sentiment (an apology reads as negative to any sentiment model and is exactly what a
+    brand should post): their category mix is the official-posts chart (:func:`chart_official`)."""
+    axis = time_axis(incident=incident, now=now)
+    totals = _bucket_counts(incident, axis)
+    return _series(axis, [
+        {"label": _("Customers' net sentiment"), "type": "line", "colour": PALETTE["vermillion"],
+         "data": [_net(t["positive"], t["negative"], t["mentions"]) for t in totals]},
+    ], y={"title": _("net sentiment"), "min": -1, "max": 1})
 
 
 def chart_official(*, incident: Incident, now: dt.datetime | None = None) -> dict:
-    """The brand's official posts and off-platform communications on the per-minute timeline, one series per
-    §6 category, off-platform ones ringed by channel; promotional broadcasts inside the window are flagged
-    off-message (METRICS.md §5).
-
-    Broadcasts (what the brand tells everyone) are one point each. Replies to customers are one point per
-    minute and category, with their number: during a busy outage a brand answers hundreds a minute, and a
-    point per reply would hide the broadcasts and make the chart (and the page) slow.
-    """
-    now = now or timezone.now()
-    lo, hi = chart_range(incident=incident, now=now)
-    minutes = _minutes(lo, hi)
-    labels = _labels(incident, minutes)
-    start, end = incident.started_at, incident.window_end(now)
-    posts = official_posts(incident).filter(created_at__gte=lo, created_at__lt=hi)
-    categories = list(Post.Category)
-    points: list[tuple[dt.datetime, str, dict]] = []  # (moment, category, point), sorted by moment below
-    off_message = []
-    reply_label = str(Post.OfficialKind.REPLY.label)
-    for post in posts.exclude(official_kind=Post.OfficialKind.REPLY).order_by("created_at"):
-        category = post.category or Post.Category.OTHER
-        index = int((minute_of(post.created_at) - lo) / MINUTE)
-        point = {"x": labels[index], "y": Post.Category(category).label.capitalize(), "text": post.text[:140],
-                 "kind": post.get_official_kind_display()}
-        points.append((post.created_at, category, point))
-        if (post.official_kind == Post.OfficialKind.BROADCAST and category == Post.Category.PROMOTIONAL
-                and start <= post.created_at < end):
-            off_message.append(point)
-    replies = (posts.filter(official_kind=Post.OfficialKind.REPLY)
-               .annotate(m=TruncMinute("created_at", tzinfo=UTC)).values("m", "category")
-               .annotate(n=Count("id"), sample=Min("text")).order_by())
-    for row in replies:
-        minute = row["m"].astimezone(UTC)
-        category = row["category"] or Post.Category.OTHER
-        index = int((minute - lo) / MINUTE)
-        if not 0 <= index < len(labels):
-            continue
-        text = row["sample"][:140] if row["n"] == 1 else ngettext(
-            "%(count)d reply this minute, e.g. “%(text)s”", "%(count)d replies this minute, e.g. “%(text)s”",
-            row["n"]) % {"count": row["n"], "text": row["sample"][:100]}
-        point = {"x": labels[index], "y": Post.Category(category).label.capitalize(), "text": text,
-                 "kind": reply_label, "count": row["n"]}
-        points.append((minute, category, point))
-    per_category: dict[str, list] = {c.value: [] for c in categories}
-    for _moment, category, point in sorted(points, key=lambda item: item[0]):
-        per_category[category].append(point)
-    off_platform = _off_platform_points(incident, lo=lo, hi=hi, labels=labels, start=start, end=end)
-    for category, point in off_platform["points"]:
-        per_category[category].append(point)
+    """The brand's official communications per bucket, stacked by METRICS.md §6 category: official posts
+    (replies and broadcasts) and off-platform communications (§1). Each broadcast is also a mark on every chart
+    (:func:`board_marks`), off-platform ones by channel and off-message ones (§5) flagged."""
+    axis = time_axis(incident=incident, now=now)
+    per_category = {c.value: [0] * axis.n for c in Post.Category}
+    for row in _official_per_bucket(incident, axis, "category"):
+        per_category[row["category"] or Post.Category.OTHER][row["index"]] += row["n"]
+    for at, category in (communications(incident).filter(sent_at__gte=axis.start, sent_at__lt=axis.end)
+                         .values_list("sent_at", "category")):
+        per_category[category or Post.Category.OTHER][axis.index(at)] += 1
     datasets = []
-    for category in categories:
-        colour, style = CATEGORY_STYLE[category]
-        datasets.append({"label": category.label.capitalize(), "data": per_category[category.value],
-                         "borderColor": colour, "backgroundColor": colour, "pointStyle": style, "pointRadius": 7})
-    datasets.append({"label": _("Off-message (promotional during the outage)"),
-                     "data": off_message + off_platform["off_message"],
-                     "borderColor": PALETTE["black"], "backgroundColor": "rgba(0,0,0,0)", "pointStyle": "crossRot",
-                     "pointRadius": 14, "borderWidth": 3})
-    # One ring series per channel, always in the same order (the page updates series by position); the legend
-    # leaves out the channels with nothing to show.
-    for channel in OffPlatformCommunication.Channel:
-        datasets.append({"label": _("%(channel)s (off-platform)") % {"channel": capfirst(channel.label)},
-                         "data": off_platform["rings"][channel.value], "borderColor": PALETTE["black"],
-                         "backgroundColor": "rgba(0,0,0,0)", "pointStyle": CHANNEL_STYLE[channel],
-                         "pointRadius": 12, "borderWidth": 2, "hideWhenEmpty": True})
-    return {
-        "labels": labels,
-        "categories": [c.label.capitalize() for c in categories],
-        "datasets": datasets,
-        "zone": incident.brand.time_zone,
-    }
+    for category in Post.Category:
+        colour, _point, pattern = CATEGORY_STYLE[category]
+        datasets.append({"label": category.label.capitalize(), "type": "bar", "stack": "official",
+                         "data": per_category[category.value], "colour": colour, "pattern": pattern})
+    return _series(axis, datasets, y={"title": _("official communications"), "min": 0}, stacked=True)
 
+
+# --- One bucket's posts, for a click on a chart ----------------------------------------------------------
+
+BUCKET_POSTS = 30
+
+
+def bucket_posts(*, incident: Incident, at: dt.datetime, now: dt.datetime | None = None) -> dict:
+    """The mentions and official posts of the bucket holding ``at`` (first ``BUCKET_POSTS`` of each, oldest
+    first, with how many there are). Raises ValueError when ``at`` is outside the board's axis."""
+    axis = time_axis(incident=incident, now=now)
+    if not axis.start <= at < axis.end:
+        raise ValueError("outside the board's time axis")
+    lo = axis.start + axis.index(at) * axis.step
+    hi = lo + axis.step
+    zone = incident.brand.zone
+    mentions = Mention.objects.filter(brand_id=incident.brand_id, created_at__gte=lo, created_at__lt=hi)
+    official = official_posts(incident).filter(created_at__gte=lo, created_at__lt=hi)
+    platforms = dict(Post._meta.get_field("platform").choices)
+
+    def shown(post: Post, **extra) -> dict:
+        return {"id": post.id, "author": post.author_handle, "text": post.text, "url": web_link(post.url),
+                "platform": str(platforms.get(post.platform, post.platform)),
+                "at": post.created_at.astimezone(zone).strftime("%H:%M:%S"), **extra}
+
+    return {
+        "from": _ms(lo), "to": _ms(hi),
+        "title": _("%(start)s – %(end)s (%(zone)s)") % {
+            "start": dateformat.format(lo.astimezone(zone), "D j M H:i"),
+            "end": dateformat.format(hi.astimezone(zone), "H:i"), "zone": incident.brand.time_zone},
+        "mentions": {"count": mentions.count(), "items": [
+            shown(m.post, answered=m.answered, complaint=m.complaint)
+            for m in mentions.select_related("post").order_by("created_at", "id")[:BUCKET_POSTS]]},
+        "official": {"count": official.count(), "items": [
+            shown(p, kind=p.get_official_kind_display(), category=p.get_category_display())
+            for p in official.order_by("created_at", "id")[:BUCKET_POSTS]]},
+    }

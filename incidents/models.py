@@ -344,6 +344,40 @@ class DigestDelivery(models.Model):
         return f"{self.user_id}:{self.brand_id}:{self.week} {self.status}"
 
 
+class MentionHandling(models.Model):
+    """What the comms team did with one unanswered mention of the board's queue: handled without a reply
+    (a thank-you, spam, a duplicate), and/or assigned to a team member; with who and when.
+
+    It changes no METRICS.md figure: a handled mention is still unanswered there (§3), and the board shows the
+    handled ones as a count of their own. Every change is also an AuditEntry.
+    """
+
+    class Reason(models.TextChoices):
+        THANKS = "thanks", _("thanks, nothing to answer")
+        SPAM = "spam", _("spam")
+        DUPLICATE = "duplicate", _("duplicate")
+
+    mention = models.OneToOneField("socialfeed.Mention", on_delete=models.CASCADE, related_name="handling")
+    reason = models.CharField(_("handled without a reply"), max_length=12, choices=Reason.choices, blank=True)
+    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    handled_at = models.DateTimeField(null=True, blank=True)
+    assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="assigned_mentions")
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+    assigned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(reason="") | Q(handled_at__isnull=False),
+                                   name="mention_handling_handled_has_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mention_id}: {self.reason or 'to do'}"
+
+
 # --- METRICS.md §8 targets and §4 business hours ----------------------------------------------------------
 
 MAX_TARGET_MINUTES = 30 * 24 * 60  # a target longer than 30 days is a typo, not a target

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .date_inputs import moment_is_supported, supported_range
-from .models import AuditEntry, Incident, IncidentEvent, OffPlatformCommunication, Team
+from .models import AuditEntry, Incident, IncidentEvent, MentionHandling, OffPlatformCommunication, Team
 from .roles import ANALYST, COMMS, MANAGER, ROLES
 
 # How far ahead of the server clock a time typed to the minute may be and still mean "now".
@@ -228,3 +228,76 @@ def communication_record(*, incident: Incident, channel: str, sent_at: dt.dateti
                                        "sent_at": _audit_value(communication.sent_at),
                                        "category": communication.category, "text": text[:200]})
     return communication
+
+
+# --- The board's queue: handled without a reply, assigned -------------------------------------------------
+
+def _queued_mentions(incident: Incident, mention_ids):
+    """The mentions of the incident's brand among these ids; ids of other brands are ignored (never disclosed)."""
+    from socialfeed.models import Mention
+
+    ids = sorted({int(i) for i in mention_ids})
+    return list(Mention.objects.filter(brand_id=incident.brand_id, id__in=ids).order_by("id"))
+
+
+@transaction.atomic
+def mentions_mark_handled(*, incident: Incident, mention_ids, reason: str, user) -> int:
+    """Mark queued mentions handled without a reply (thanks, spam, duplicate), with who and when; returns how
+    many changed. METRICS.md figures do not change: a handled mention is still unanswered (§3)."""
+    if reason not in MentionHandling.Reason.values:
+        raise ValueError(f"Unknown reason {reason!r}: choose one of {', '.join(MentionHandling.Reason.values)}.")
+    now = timezone.now()
+    changed = 0
+    for mention in _queued_mentions(incident, mention_ids):
+        handling, _created = MentionHandling.objects.select_for_update().get_or_create(mention=mention)
+        if handling.reason == reason:
+            continue
+        before = handling.reason
+        handling.reason, handling.handled_by, handling.handled_at = reason, user, now
+        handling.save(update_fields=["reason", "handled_by", "handled_at"])
+        AuditEntry.objects.create(user=user, action="queue.handled", target=f"mention:{mention.pk}", at=now,
+                                  details={"incident": incident.pk, "reason": reason, "before": before})
+        changed += 1
+    return changed
+
+
+@transaction.atomic
+def mentions_put_back(*, incident: Incident, mention_ids, user) -> int:
+    """Put handled mentions back in the to-do queue; returns how many changed."""
+    now = timezone.now()
+    changed = 0
+    for mention in _queued_mentions(incident, mention_ids):
+        handling = MentionHandling.objects.select_for_update().filter(mention=mention).exclude(reason="").first()
+        if handling is None:
+            continue
+        before = handling.reason
+        handling.reason, handling.handled_by, handling.handled_at = "", None, None
+        handling.save(update_fields=["reason", "handled_by", "handled_at"])
+        AuditEntry.objects.create(user=user, action="queue.put_back", target=f"mention:{mention.pk}", at=now,
+                                  details={"incident": incident.pk, "before": before})
+        changed += 1
+    return changed
+
+
+@transaction.atomic
+def mentions_assign(*, incident: Incident, mention_ids, assignee, user) -> int:
+    """Assign queued mentions to a member of the brand's teams (None: unassign); returns how many changed.
+    Raises ValueError when the assignee is not in one of the brand's teams."""
+    from .queue import team_members
+
+    if assignee is not None and not team_members(incident).filter(pk=assignee.pk).exists():
+        raise ValueError(f"{assignee.get_username()} is not in a team of {incident.brand.name}.")
+    now = timezone.now()
+    changed = 0
+    for mention in _queued_mentions(incident, mention_ids):
+        handling, _created = MentionHandling.objects.select_for_update().get_or_create(mention=mention)
+        if handling.assigned_to_id == (assignee.pk if assignee else None):
+            continue
+        before = handling.assigned_to_id
+        handling.assigned_to, handling.assigned_by, handling.assigned_at = assignee, user, now
+        handling.save(update_fields=["assigned_to", "assigned_by", "assigned_at"])
+        AuditEntry.objects.create(user=user, action="queue.assigned", target=f"mention:{mention.pk}", at=now,
+                                  details={"incident": incident.pk, "to": assignee.pk if assignee else None,
+                                           "before": before})
+        changed += 1
+    return changed

@@ -1,5 +1,5 @@
 """Pages and JSON endpoints of the incidents app. Plain functions; figures come from
-incidents.board, incidents.figures and incidents.spikes.
+incidents.board, incidents.queue, incidents.figures and incidents.spikes.
 
 Every view reads brands through incidents.roles.brands_visible_to: another team's incident is a 404, never a 403,
 so its existence is not disclosed.
@@ -9,28 +9,39 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone, translation
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from socialfeed.selectors import sources_coverage
 
 from . import board as live_board
-from . import date_inputs, figures, spikes
+from . import date_inputs, figures, queue, spikes
 from .forms import CommunicationForm, IncidentEventForm, IncidentForm
-from .models import Incident
+from .live_updates import bump_generation, generation, live_response
+from .models import Incident, MentionHandling, Platform
 from .refusals import bad_input
 from .roles import brands_visible_to, can_manage_incidents, role_of
-from .services import communication_record, incident_add_note, incident_open, incident_set_status, incident_update
+from .services import (
+    communication_record,
+    incident_add_note,
+    incident_open,
+    incident_set_status,
+    incident_update,
+    mentions_assign,
+    mentions_mark_handled,
+    mentions_put_back,
+)
 
 PAGE_SIZE = 20
 logger = logging.getLogger(__name__)
@@ -173,19 +184,27 @@ def _timeline(incident: Incident) -> list[dict]:
     return sorted(entries, key=lambda entry: entry["at"])
 
 
+def _queue_context(request: HttpRequest, incident: Incident, now) -> dict:
+    filters, errors = queue.queue_filters(request.GET)
+    page = queue.queue_page(incident=incident, filters=filters, now=now, user_id=request.user.pk)
+    return {"queue": page, "queue_filters": filters, "queue_errors": errors, "queue_states": queue.state_choices()}
+
+
 @login_required
 @require_GET
 def board(request: HttpRequest, pk: int) -> HttpResponse:
-    """The live board. The page is a frame: tiles, queue and charts fill from the JSON endpoints below."""
+    """The live board. The page arrives with its tiles and queue; charts and refreshes come from the JSON
+    endpoints below, each sending only what changed (incidents.live_updates)."""
     incident = _incident_for(request, pk)
     now = timezone.now()
     zone = incident.brand.zone
     coverage = sources_coverage(sources=incident.brand.sources.filter(enabled=True).order_by("name"),
                                 lost_since=incident.started_at - figures.PHASE)
+    brand_languages = [code for code in incident.brand.languages if isinstance(code, str)]
     return render(request, "incidents/board.html", {
         "incident": incident,
         "tiles": live_board.board_tiles(incident=incident, now=now),
-        "queue": live_board.unanswered_queue(incident=incident, now=now),
+        **_queue_context(request, incident, now),
         "tone_tiers": live_board.tone_tiers(incident=incident, now=now),
         "timeline": _timeline(incident),
         "overlaps": figures.overlapping_incidents(incident),
@@ -197,6 +216,11 @@ def board(request: HttpRequest, pk: int) -> HttpResponse:
         # How completely each of the brand's sources has been read: complete up to, open gaps, lost stretches.
         "coverage": coverage,
         "coverage_attention": any(c.open_gap or c.lost for c in coverage),
+        "members": queue.team_members(incident),
+        "reasons": MentionHandling.Reason.choices,
+        "languages": brand_languages,
+        "platforms": Platform.choices,
+        "charts": _CHART_FIGURES,
     })
 
 
@@ -253,47 +277,14 @@ def board_communication(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _board_url(incident: Incident) -> str:
-    from django.urls import reverse
-
     return reverse("incidents:board", kwargs={"pk": incident.pk})
-
-
-def _json(payload: dict) -> JsonResponse:
-    response = JsonResponse(payload)
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-def _shared_for_a_moment(key: str, build):
-    """The board's JSON, computed once per ``BOARD_SHARED_SECONDS`` for everyone watching the same incident.
-
-    During an outage a whole comms team (and managers) keep the board open, each tab polling every 5 s; without
-    this each poll recomputes the same figures. Access is checked before this is called, and the key holds the
-    incident, the endpoint and the language the tiles are worded in, so nobody sees a payload they could not
-    have computed. If the cache (Redis) is down, the figures are computed from the database as usual.
-    """
-    seconds = settings.BOARD_SHARED_SECONDS
-    if seconds <= 0:
-        return build()
-    key = f"hotline:board:{key}:{translation.get_language()}"
-    try:
-        payload = cache.get(key)
-    except Exception:  # noqa: BLE001 - a dead cache must not take the board down
-        logger.warning("board cache unreachable; computing %s from the database", key)
-        return build()
-    if payload is None:
-        payload = build()
-        try:
-            cache.set(key, payload, seconds)
-        except Exception:  # noqa: BLE001
-            logger.warning("board cache unreachable; %s not shared", key)
-    return payload
 
 
 @login_required
 @require_GET
-def board_live(request: HttpRequest, pk: int) -> JsonResponse:
-    """Tiles and unanswered queue, worded server-side, with the server time they are true at."""
+def board_live(request: HttpRequest, pk: int) -> HttpResponse:
+    """Tiles, status, the shared time axis and the marks every chart draws, with the server time they are
+    true at; a 304 or a patch when the page already holds an earlier version."""
     incident = _incident_for(request, pk)
 
     def build() -> dict:
@@ -301,28 +292,137 @@ def board_live(request: HttpRequest, pk: int) -> JsonResponse:
         return {
             "as_of": now.isoformat(),
             "tiles": live_board.board_tiles(incident=incident, now=now),
-            "queue": live_board.unanswered_queue(incident=incident, now=now),
             "status": incident.get_status_display(),
+            "axis": live_board.board_axis(incident=incident, now=now),
+            "marks": live_board.board_marks(incident=incident, now=now),
         }
 
-    return _json(_shared_for_a_moment(f"{incident.pk}:live", build))
+    return live_response(request, f"{incident.pk}:live", build)
 
 
 _CHARTS = {
     "volume": live_board.chart_volume,
     "frt": live_board.chart_frt,
+    "within": live_board.chart_within,
     "tone": live_board.chart_tone,
     "official": live_board.chart_official,
 }
+# The board's charts in page order: (name, caption, description for screen readers).
+_CHART_FIGURES = [
+    ("volume", gettext_lazy("Mentions and complaints"),
+     gettext_lazy("Mentions and complaints per bucket before, during and after the outage window")),
+    ("frt", gettext_lazy("First response time"),
+     gettext_lazy("Median and p90 first response time of the mentions of each bucket, with the target")),
+    ("within", gettext_lazy("Answered within the target"),
+     gettext_lazy("Share of each bucket's mentions answered within the first-response target")),
+    ("tone", gettext_lazy("Customers’ net sentiment"),
+     gettext_lazy("Net sentiment of customers’ mentions per bucket")),
+    ("official", gettext_lazy("Official posts and off-platform communications by category"),
+     gettext_lazy("Official replies, broadcasts and off-platform communications per bucket, stacked by category")),
+]
 
 
 @login_required
 @require_GET
-def board_chart(request: HttpRequest, pk: int, chart: str) -> JsonResponse:
-    """One chart's Chart.js-shaped {labels, datasets}."""
+def board_chart(request: HttpRequest, pk: int, chart: str) -> HttpResponse:
+    """One chart's series on the board's shared axis; a 304 or a patch when the page holds an earlier one."""
     incident = _incident_for(request, pk)
     builder = _CHARTS.get(chart)
     if builder is None:
-        return JsonResponse({"error": "unknown chart"}, status=404)
-    return _json(_shared_for_a_moment(f"{incident.pk}:chart:{chart}",
-                                      lambda: builder(incident=incident, now=timezone.now())))
+        return JsonResponse({"error": _("Unknown chart “%(chart)s”.") % {"chart": chart[:40]}}, status=404)
+    return live_response(request, f"{incident.pk}:chart:{chart}",
+                         lambda: builder(incident=incident, now=timezone.now()))
+
+
+@login_required
+@require_GET
+def board_queue(request: HttpRequest, pk: int) -> HttpResponse:
+    """One page of the unanswered queue with its counts, for the filters in the query."""
+    incident = _incident_for(request, pk)
+    filters, errors = queue.queue_filters(request.GET)
+    if errors:
+        return JsonResponse({"errors": errors}, status=400)
+    user_id = request.user.pk
+    key = (f"{incident.pk}:queue:{generation(f'queue:{incident.pk}')}:{user_id}:"
+           f"{urlencode(sorted(filters.query().items()))}")
+    return live_response(request, key, lambda: queue.queue_page(incident=incident, filters=filters,
+                                                                 now=timezone.now(), user_id=user_id))
+
+
+@login_required
+@require_GET
+def board_bucket(request: HttpRequest, pk: int) -> JsonResponse:
+    """The posts of one bucket of the board's axis (``?at=`` milliseconds since the epoch), for a click on a chart."""
+    incident = _incident_for(request, pk)
+    raw = request.GET.get("at", "")
+    try:
+        at = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(milliseconds=int(raw))
+        payload = live_board.bucket_posts(incident=incident, at=at)
+    except (ValueError, OverflowError):
+        return JsonResponse({"error": _("“at” must be a time on the board's axis, in milliseconds since 1970 "
+                                        "(got “%(value)s”).") % {"value": raw[:40]}}, status=400)
+    response = JsonResponse(payload)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+_QUEUE_ACTIONS = ("handle", "put_back", "assign", "unassign")
+
+
+def _queue_action_error(request: HttpRequest, incident: Incident, message: str, back: str) -> HttpResponse:
+    if "application/json" in request.headers.get("Accept", ""):
+        return JsonResponse({"error": message}, status=400)
+    messages.error(request, message)
+    return redirect(f"{reverse('incidents:board', args=[incident.pk])}{back}#queue")
+
+
+@login_required
+@require_POST
+def queue_action(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark the chosen queued mentions handled without a reply, put them back, or (un)assign them."""
+    incident = _incident_for(request, pk)
+    _require_comms(request)
+    filters, _errors = queue.queue_filters(QueryDict(request.POST.get("query", "")))
+    back = f"?{urlencode(filters.query())}" if filters.query() else ""
+    action = request.POST.get("action", "")
+    if action not in _QUEUE_ACTIONS:
+        return _queue_action_error(request, incident, _("Choose what to do with the selected mentions."), back)
+    raw_ids = request.POST.getlist("mention")
+    bad = [value for value in raw_ids if not value.isdigit() or len(value) > 18]
+    if bad:
+        return _queue_action_error(request, incident, _("“%(value)s” is not a mention of this queue.") % {
+            "value": bad[0][:40]}, back)
+    if not raw_ids:
+        return _queue_action_error(request, incident, _("Select at least one mention first."), back)
+    try:
+        if action == "handle":
+            reason = request.POST.get("reason", "")
+            if reason not in MentionHandling.Reason.values:
+                return _queue_action_error(request, incident, _("Choose why the mentions need no reply."), back)
+            changed = mentions_mark_handled(incident=incident, mention_ids=raw_ids, reason=reason, user=request.user)
+            message = ngettext("%(n)d mention marked handled without a reply (%(reason)s).",
+                               "%(n)d mentions marked handled without a reply (%(reason)s).", changed) % {
+                "n": changed, "reason": MentionHandling.Reason(reason).label}
+        elif action == "put_back":
+            changed = mentions_put_back(incident=incident, mention_ids=raw_ids, user=request.user)
+            message = ngettext("%(n)d mention back in the queue.", "%(n)d mentions back in the queue.",
+                               changed) % {"n": changed}
+        else:
+            assignee = None
+            if action == "assign":
+                raw = request.POST.get("assignee", "")
+                assignee = queue.team_members(incident).filter(pk=int(raw)).first() if raw.isdigit() else None
+                if assignee is None:
+                    return _queue_action_error(request, incident, _("Choose a member of the brand's teams."), back)
+            changed = mentions_assign(incident=incident, mention_ids=raw_ids, assignee=assignee, user=request.user)
+            message = (ngettext("%(n)d mention assigned to %(name)s.", "%(n)d mentions assigned to %(name)s.",
+                                changed) % {"n": changed, "name": assignee.get_username()} if assignee else
+                       ngettext("%(n)d mention unassigned.", "%(n)d mentions unassigned.", changed) % {"n": changed})
+    except ValueError as error:
+        return _queue_action_error(request, incident, str(error), back)
+    if changed:
+        bump_generation(f"queue:{incident.pk}")  # everyone's next queue read shows it, not a shared older one
+    if "application/json" in request.headers.get("Accept", ""):
+        return JsonResponse({"changed": changed, "message": message})
+    messages.success(request, message)
+    return redirect(f"{reverse('incidents:board', args=[incident.pk])}{back}#queue")

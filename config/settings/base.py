@@ -231,6 +231,7 @@ AXES_CLIENT_IP_CALLABLE = "config.client_address.client_address"
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"  # in the site's layout, saying how long it lasts
 
 # --- I18n: English and French; the browser's language picks, the switch overrides ----------------------
 LANGUAGE_CODE = "en"

@@ -14,6 +14,9 @@ AXES_ENABLED = True
 TONE_ACCURATE = False
 CELERY_BEAT_SCHEDULE = {k: v for k, v in CELERY_BEAT_SCHEDULE.items() if k != "tone-reread-dispatch"}
 BOARD_SHARED_SECONDS = 0  # tests read the board right after storing posts; one test turns sharing on
+# Browser tests' live server answers each request on a thread of its own: persistent connections would outlive
+# those threads and keep the test database busy when pytest drops it.
+DATABASES["default"]["CONN_MAX_AGE"] = 0
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": ""}  # in-memory for speed
 if REDIS_URL:

@@ -5,6 +5,7 @@ Usable from Python (the board's tiles are worded server-side) and in templates (
 from __future__ import annotations
 
 from django import template
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from socialfeed.post_links import web_link as _web_link
@@ -30,7 +31,6 @@ def duration_text(seconds: float | None) -> str:
     return _("%(d)d d %(h)d h") % {"d": days, "h": hours}
 
 
-
 @register.filter
 def percent_text(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.0f} %"
@@ -40,3 +40,9 @@ def percent_text(value: float | None) -> str:
 def web_link(url: str | None) -> str:
     """A post's link only when it is http(s) (socialfeed.post_links); "" renders no link at all."""
     return _web_link(url)
+
+
+@register.filter
+def urlencode_dict(value: dict | None) -> str:
+    """A dict of query parameters (the queue's page links) as a query string."""
+    return urlencode(value) if value else ""

@@ -120,11 +120,14 @@ def test_answered_within_target_counts_against_the_brand_target_on_the_board_and
     retargeted = _rollups(brand)
     rollups_rebuild(brand_id=brand.id)
     assert retargeted == _rollups(brand)  # re-counting gave exactly what a full rebuild gives
-    tiles = {t["key"]: t for t in client.get(reverse("incidents:board_live", args=[incident.pk])).json()["tiles"]}
+    live = client.get(reverse("incidents:board_live", args=[incident.pk])).json()["full"]
+    tiles = {t["key"]: t for t in live["tiles"]}
     assert tiles["answered_within_target"]["label"] == "Answered within 20 min"
     assert tiles["answered_within_target"]["value"] == "25 %"
-    chart = client.get(reverse("incidents:board_chart", args=[incident.pk, "frt"])).json()
-    assert chart["datasets"][2]["label"] == "Answered within 20 min (%)"
+    chart = client.get(reverse("incidents:board_chart", args=[incident.pk, "within"])).json()["full"]
+    assert chart["datasets"][0]["label"] == "Answered within 20 min"
+    frt = client.get(reverse("incidents:board_chart", args=[incident.pk, "frt"])).json()["full"]
+    assert frt["target"]["label"] == "target 20 min"  # the FRT chart draws the brand's own target
 
 
 def test_the_admin_refuses_overlapping_hours_and_recounts_rollups_when_it_changes_the_target(client, brand):

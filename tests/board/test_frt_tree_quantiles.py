@@ -7,7 +7,6 @@ import random
 
 import pytest
 
-from incidents.board import FRT_BUCKET
 from incidents.figures import incident_figures
 from incidents.models import Incident
 from socialfeed.aggregates import frt_quantiles
@@ -18,6 +17,7 @@ from socialfeed.selectors import quantile, response_stats
 from .conftest import START
 
 pytestmark = pytest.mark.django_db
+FRT_BUCKET = dt.timedelta(minutes=15)  # a bucket size of the board (METRICS.md §7)
 
 
 def _crowd(brand, *, n: int, seed: int, fractional: bool = False) -> list[Mention]:

@@ -59,7 +59,8 @@ def test_it_says_how_long_an_unacknowledged_outage_has_gone_on(brand):
     incident = Incident.objects.create(brand=brand, title="Silent", started_at=START)
     with translation.override("en"):
         tiles = {t["key"]: t for t in board_tiles(incident=incident, now=START + dt.timedelta(hours=3, minutes=12))}
-    assert tiles["tta"]["value"] == "not acknowledged — 3 h 12 min so far"
+    # The value stays short enough for its tile in both languages; how long goes in the hint.
+    assert (tiles["tta"]["value"], tiles["tta"]["hint"]) == ("not acknowledged", "3 h 12 min so far")
     assert tiles["reply_rate"]["value"] == "—"  # no mentions: no value, never 0
 
 
@@ -88,7 +89,12 @@ def test_it_counts_since_last_update_from_the_last_outage_related_broadcast_for_
     with translation.override("en"):
         tiles = {t["key"]: t for t in board_tiles(incident=incident, now=at(11, 45))}
     assert tiles["since_last_update"]["value"] == "1 h 15 min"
-    assert tiles["since_last_update"]["hint"] == "last: 04/03 11:30, X broadcast"  # in the brand's zone
+    assert tiles["since_last_update"]["hint"] == "last: 04/03 11:30, X broadcast · cadence: every 1 h"  # brand zone
+    # METRICS.md §8: 1 h 15 min without an outage update is over the one-hour cadence.
+    assert tiles["since_last_update"]["alert"] is True
+    with translation.override("en"):
+        tiles = {t["key"]: t for t in board_tiles(incident=incident, now=at(11, 15))}
+    assert tiles["since_last_update"]["alert"] is False  # 45 minutes: within the cadence
 
 
 def test_since_last_update_counts_from_the_start_when_there_is_no_update_and_not_at_all_once_ended(brand, outage):

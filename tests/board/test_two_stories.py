@@ -13,7 +13,7 @@ import datetime as dt
 import pytest
 from django.utils import translation
 
-from incidents.board import board_tiles, chart_official
+from incidents.board import board_marks, board_tiles, chart_official
 from incidents.figures import incident_figures
 from incidents.models import Incident
 from incidents.services import communication_record, incident_set_status
@@ -144,9 +144,9 @@ def test_falaise_stays_unacknowledged_for_nine_days_whatever_it_promotes(falaise
     assert f["off_message_count"] == 2  # the SMS and concert promotions so far
     with translation.override("en"):
         tiles = {t["key"]: t for t in board_tiles(incident=falaise, now=FALAISE_START + 120 * H)}
-    assert tiles["tta"]["value"] == "not acknowledged — 5 d 0 h so far"
+    assert (tiles["tta"]["value"], tiles["tta"]["hint"]) == ("not acknowledged", "5 d 0 h so far")
     assert tiles["since_last_update"]["value"] == "5 d 0 h"
-    assert tiles["since_last_update"]["hint"] == "no outage update yet: counted from the start"
+    assert tiles["since_last_update"]["hint"] == "no outage update yet: counted from the start · cadence: every 1 h"
 
 
 def test_falaise_is_acknowledged_by_its_sms_after_nine_days_and_three_hours(falaise):
@@ -165,16 +165,20 @@ def test_falaise_is_acknowledged_by_its_sms_after_nine_days_and_three_hours(fala
     assert "since_last_update" not in tiles
 
 
-def test_the_official_chart_marks_the_video_and_the_sms_by_channel(lagune, falaise):
+def test_every_chart_marks_the_video_and_the_sms_by_channel_and_counts_them_by_category(lagune, falaise):
     with translation.override("en"):
-        lagune_chart = {d["label"]: d["data"]
-                        for d in chart_official(incident=lagune, now=LAGUNE_START + 62 * H)["datasets"]}
-        falaise_chart = {d["label"]: d["data"]
-                         for d in chart_official(incident=falaise, now=FALAISE_START + 223 * H)["datasets"]}
-    [video] = lagune_chart["Video (off-platform)"]
-    assert video["y"] == "Apology" and video["kind"] == "Video (off-platform)"
-    assert video in lagune_chart["Apology"]  # in its category's series too
-    assert len(lagune_chart["Other (off-platform)"]) == 1  # the goodwill gesture
-    [sms] = falaise_chart["SMS (off-platform)"]
-    assert sms["text"].startswith("Falaise Télécom vous présente ses excuses") and sms["y"] == "Apology"
-    assert falaise_chart["Video (off-platform)"] == []
+        lagune_marks = board_marks(incident=lagune, now=LAGUNE_START + 62 * H)["communications"]
+        falaise_marks = board_marks(incident=falaise, now=FALAISE_START + 223 * H)["communications"]
+        lagune_chart = chart_official(incident=lagune, now=LAGUNE_START + 62 * H)
+    lagune_mix = {d["label"]: d["data"] for d in lagune_chart["datasets"]}
+    off_platform = [m for m in lagune_marks if m["off_platform"]]
+    [video] = [m for m in off_platform if m["channel"] == "Video"]
+    assert video["category"] == "apology" and video["point"] == "triangle"
+    assert [m["channel"] for m in off_platform].count("Other") == 1  # the goodwill gesture
+    [sms] = [m for m in falaise_marks if m["off_platform"]]
+    assert sms["channel"] == "SMS" and sms["category"] == "apology"
+    assert sms["text"].startswith("Falaise Télécom vous présente ses excuses")
+    assert not any(m["channel"] == "Video" for m in falaise_marks)
+    # The video counts in its category on the official-posts chart, in its own bucket.
+    series = lagune_chart["series"]
+    assert lagune_mix["Apology"][(video["at"] - series["start"]) // series["step"]] >= 1

@@ -54,10 +54,10 @@ def test_the_demo_board_shows_brisants_sms_apology_and_ondines_video(client):
     client.force_login(get_user_model().objects.get(username="comms"))
     board = client.get(reverse("incidents:board", kwargs={"pk": ondine.pk})).content.decode()
     assert "Vidéo de notre directrice générale" in board and "https://www.ondine-mobile.example/video/" in board
-    from incidents.board import chart_official
+    from incidents.board import board_marks
 
-    chart = chart_official(incident=brisant, now=result["anchor"])  # the board as it looks at the demo's "now"
-    [sms] = [d["data"] for d in chart["datasets"] if d["label"] == "SMS (off-platform)"][0]
+    marks = board_marks(incident=brisant, now=result["anchor"])  # the board as it looks at the demo's "now"
+    [sms] = [m for m in marks["communications"] if m["off_platform"] and m["channel"] == "SMS"]
     assert sms["text"].startswith("Brisant Télécom vous présente ses excuses")
     demo_load(now=NOW)  # rerunnable: nothing recorded twice
     assert OffPlatformCommunication.objects.count() == 3

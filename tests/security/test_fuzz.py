@@ -188,9 +188,11 @@ def test_sweep_the_admin_date_hierarchies_with_dangerous_days(client, outage, ma
     sweep.assert_clean(at_least=78)
 
 
-@settings(FUZZ, max_examples=8)  # nine pages per example, the weekly ones computing real figures
+@settings(FUZZ, max_examples=8)  # twelve pages per example, the weekly ones computing real figures
 @given(params=st.dictionaries(st.sampled_from(["brand", "status", "date", "page", "week", "tz", "sort", "from", "to",
-                                               "incident", "platform", "bom", "x"]), VALUE, max_size=6),
+                                               "incident", "platform", "bom", "x", "order", "state", "lang",
+                                               "complaints", "older", "after", "before", "since", "at"]), VALUE,
+                              max_size=6),
        raw=st.one_of(st.just(""), RAW_BYTES))
 def test_filters_and_json_endpoints_never_fail_on_any_query(client, outage, params, raw):
     brand, incident, comms, analyst = outage
@@ -198,7 +200,9 @@ def test_filters_and_json_endpoints_never_fail_on_any_query(client, outage, para
     client.force_login(analyst)
     for url in (reverse("incidents:home"), reverse("incidents:board_live", args=[incident.pk]),
                 reverse("incidents:board_chart", args=[incident.pk, "volume"]),
-                reverse("incidents:board_chart", args=[incident.pk, "frt"]), reverse("reports:week"),
+                reverse("incidents:board_chart", args=[incident.pk, "frt"]),
+                reverse("incidents:board_queue", args=[incident.pk]), reverse("incidents:board_bucket", args=[incident.pk]),
+                reverse("incidents:board", args=[incident.pk]), reverse("reports:week"),
                 reverse("reports:brand", args=[brand.slug]), reverse("reports:export", args=["mentions"]),
                 reverse("reports:export", args=["brand-weeks"]), reverse("socialfeed:sources")):
         response = client.get(url, QUERY_STRING=query)

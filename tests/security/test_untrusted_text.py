@@ -55,10 +55,10 @@ def test_it_shows_hostile_text_escaped_on_the_board_list_and_week_pages(client, 
 def test_it_serves_the_queue_as_json_that_the_board_script_only_ever_writes_as_text(client, hostile):
     brand, incident, comms = hostile
     client.force_login(comms)
-    response = client.get(reverse("incidents:board_live", args=[incident.pk]))
+    response = client.get(reverse("incidents:board_queue", args=[incident.pk]))
     assert response["Content-Type"] == "application/json"
     assert response["X-Content-Type-Options"] == "nosniff"  # never sniffed into HTML
-    texts = [item["text"] for item in json.loads(response.content)["queue"]]
+    texts = [item["text"] for item in json.loads(response.content)["full"]["rows"]]
     assert any(SCRIPT in text for text in texts)
     for script in STATIC_JS.glob("*.js"):
         if ".min." in script.name:
@@ -166,7 +166,7 @@ def test_it_stores_and_links_only_http_urls(client, make_brand, make_user, url):
     hrefs = re.findall(r'href="([^"]*)"', page)
     assert "https://x.com/mallory/status/802" in hrefs
     assert not [h for h in hrefs if not h.startswith(("/", "https://", "http://", "#", "?"))], hrefs
-    queue = json.loads(client.get(reverse("incidents:board_live", args=[incident.pk])).content)["queue"]
+    queue = json.loads(client.get(reverse("incidents:board_queue", args=[incident.pk])).content)["full"]["rows"]
     assert {item["url"] for item in queue} == {"", "https://x.com/mallory/status/802"}
 
 
