@@ -6,7 +6,7 @@ variable and the value, so a typo never silently falls back to a default.
 from __future__ import annotations
 
 import os
-from urllib.parse import urlparse
+from urllib.parse import urlparse, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -45,23 +45,61 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
 
 
 def env_list(name: str, default: list[str] | None = None) -> list[str]:
-    """A comma-separated list; blanks around items are dropped, empty items are an error."""
+    """A comma-separated list; blanks around items are dropped. Unset or empty means the default; a value of
+    blanks only, or an empty item between commas, is an error (a typo must not silently mean the default)."""
     raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
+    if raw is None or raw == "":
         return list(default or [])
+    if raw.strip() == "":
+        raise ImproperlyConfigured(f"{name}={raw!r} is blank: name at least one item, or unset it for the default.")
     items = [item.strip() for item in raw.split(",")]
     if any(item == "" for item in items):
         raise ImproperlyConfigured(f"{name}={raw!r} has an empty item between commas.")
     return items
 
 
-def env_url(name: str, *, schemes: tuple[str, ...]) -> str:
-    """A URL whose scheme is one of ``schemes``; empty means "not set"."""
+def env_choice(name: str, default: str, *, choices: tuple[str, ...]) -> str:
+    """One of ``choices`` (compared in upper case, as log levels are written)."""
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().upper()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not one of {', '.join(choices)}.")
+    return value
+
+
+def shown_url(raw: str) -> str:
+    """A URL as an error message may print it: any password replaced by ***."""
+    try:
+        parts = urlsplit(raw)
+        if parts.password:
+            netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+            return parts._replace(netloc=netloc).geturl()
+    except ValueError:
+        pass
+    return raw
+
+
+def env_url(name: str, *, schemes: tuple[str, ...], needs_host: bool = False) -> str:
+    """A URL whose scheme is one of ``schemes``, with a valid port if it names one; empty means "not set".
+
+    Errors name the variable and the value (its password, if any, masked)."""
     raw = os.environ.get(name, "").strip()
     if not raw:
         return ""
     parsed = urlparse(raw)
+    shown = shown_url(raw)
     if parsed.scheme not in schemes:
         allowed = ", ".join(f"{s}://" for s in schemes)
-        raise ImproperlyConfigured(f"{name} must start with one of {allowed}; got {parsed.scheme or 'no scheme'!r}.")
+        raise ImproperlyConfigured(
+            f"{name}={shown!r} must start with one of {allowed}; got {parsed.scheme or 'no scheme'!r}.")
+    try:
+        port = parsed.port
+    except ValueError:
+        port = 0
+    if port == 0 or (port is None and parsed.netloc.endswith(":")):
+        raise ImproperlyConfigured(f"{name}={shown!r} has a port that is not a number from 1 to 65535.")
+    if needs_host and not parsed.hostname:
+        raise ImproperlyConfigured(f"{name}={shown!r} names no host.")
     return raw

@@ -1,14 +1,26 @@
-"""Admin for brands, accounts, terms, teams and incidents, scoped to the staff member's own brands."""
+"""Admin for brands, accounts, terms, teams and incidents, scoped to the staff member's own brands.
+
+Three rules hold on every screen: a staff member sees and picks only their teams' brands and their teams' people;
+authorship (who declared an incident, who wrote a timeline note) is the signed-in user, never a form field; and
+every addition, change and deletion made through the admin leaves an AuditEntry, as the pages' own changes do.
+"""
 from __future__ import annotations
+
+import json
+from datetime import date
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
+from . import date_inputs
 from .models import (
     Alert,
     AlertChannel,
@@ -30,10 +42,71 @@ from .models import (
 from .roles import brands_visible_to
 
 
-class BrandScopedAdmin(admin.ModelAdmin):
+def _json_safe(value):
+    return json.loads(json.dumps(value, default=lambda v: v.pk if hasattr(v, "pk") else str(v)))
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Every admin addition, change and deletion is written to the audit log: who, which row, which fields.
+
+    ``audit_values``: also record each changed field's old and new value (not for users: password hashes).
+    """
+
+    audit_values = True
+
+    def save_model(self, request, obj, form, change):
+        if self.audit_values and change:
+            request._hotline_admin_changes = {
+                name: {"from": form.initial.get(name), "to": form.cleaned_data.get(name)}
+                for name in form.changed_data
+            }
+        super().save_model(request, obj, form, change)
+
+    def _audit(self, request, action: str, obj, **details) -> None:
+        AuditEntry.objects.create(
+            user=request.user, action=f"admin.{action}", target=f"{obj._meta.label_lower}:{obj.pk}",
+            details=_json_safe({"object": str(obj)[:200], **details}))
+
+    def log_addition(self, request, obj, message):
+        self._audit(request, "add", obj, message=message)
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        changes = getattr(request, "_hotline_admin_changes", None)
+        request._hotline_admin_changes = None
+        self._audit(request, "change", obj, message=message, **({"changes": changes} if changes else {}))
+        return super().log_change(request, obj, message)
+
+    def log_deletions(self, request, queryset):
+        for obj in queryset:
+            self._audit(request, "delete", obj)
+        return super().log_deletions(request, queryset)
+
+
+def _people_of(user):
+    """The users a staff member may pick in a form: the members of their own teams (everyone, for a superuser)."""
+    users = get_user_model().objects.all()
+    if user.is_superuser:
+        return users
+    return users.filter(teams__in=Team.objects.filter(members=user)).distinct()
+
+
+class BrandScopedAdmin(AuditedAdmin):
     """Shows only rows of brands the staff member's teams own; other rows answer 404 like missing ones."""
 
     brand_path = "brand"
+
+    def changelist_view(self, request, extra_context=None):
+        # The date hierarchy computes the day (month, year) after the one in the address: outside the supported
+        # dates that overflows. Say so and show the list without it, instead of a server error.
+        refused = _unsupported_hierarchy_date(request.GET, self.date_hierarchy) if self.date_hierarchy else None
+        if refused:
+            messages.error(request, refused)
+            query = request.GET.copy()
+            for part in ("year", "month", "day"):
+                query.pop(f"{self.date_hierarchy}__{part}", None)
+            return HttpResponseRedirect(f"{request.path}?{query.urlencode()}" if query else request.path)
+        return super().changelist_view(request, extra_context)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         qs = super().get_queryset(request)
@@ -58,7 +131,27 @@ class BrandScopedAdmin(admin.ModelAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "brand" and not request.user.is_superuser:
             kwargs["queryset"] = brands_visible_to(request.user)
+        if db_field.related_model is get_user_model():
+            kwargs["queryset"] = _people_of(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+def _unsupported_hierarchy_date(params, field: str) -> str | None:
+    """Why the date hierarchy's year/month/day in the address cannot be shown, or None when it can."""
+    parts = [params.get(f"{field}__{part}") for part in ("year", "month", "day")]
+    if parts[0] is None:
+        return None
+    given = "-".join(p for p in parts if p is not None)
+    try:
+        if not all(p.isascii() and p.isdigit() and len(p) <= 4 for p in parts if p is not None):
+            raise ValueError
+        day = date(int(parts[0]), int(parts[1] or 1), int(parts[2] or 1))
+    except ValueError:
+        return _("%(value)s is not a date.") % {"value": date_inputs.quoted(given)}
+    if not date_inputs.day_is_supported(day):
+        return _("%(value)s is outside the dates Hotline supports (%(range)s).") % {
+            "value": given, "range": date_inputs.supported_range()}
+    return None
 
 
 class OfficialAccountInline(admin.TabularInline):
@@ -184,7 +277,7 @@ class TrackingTermAdmin(BrandScopedAdmin):
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(AuditedAdmin):
     list_display = ("name",)
     search_fields = ("name", "members__username")
     filter_horizontal = ("members", "brands")
@@ -210,7 +303,8 @@ class TeamAdmin(admin.ModelAdmin):
 class IncidentEventInline(admin.TabularInline):
     model = IncidentEvent
     extra = 0
-    readonly_fields = ("at",)
+    # The author of a note is whoever writes it (IncidentAdmin.save_formset), never someone picked from a list.
+    readonly_fields = ("at", "author")
 
 
 @admin.register(Incident)
@@ -220,14 +314,25 @@ class IncidentAdmin(BrandScopedAdmin):
     search_fields = ("title", "affected_services", "affected_regions", "brand__name")
     date_hierarchy = "started_at"
     inlines = [IncidentEventInline]
+    readonly_fields = ("created_by", "created_at", "updated_at")
 
     def save_model(self, request, obj, form, change):
-        if not change and obj.created_by_id is None:
-            obj.created_by = request.user
+        if not change:
+            obj.created_by = request.user  # whoever declares it, whatever the request carried
         super().save_model(request, obj, form, change)
         from .views import warn_of_overlaps
 
         warn_of_overlaps(request, obj)  # accepted, never silently (METRICS.md §5 windows)
+
+    def save_formset(self, request, form, formset, change):
+        events = formset.save(commit=False)
+        for event in events:
+            if isinstance(event, IncidentEvent) and event.pk is None:
+                event.author = request.user
+            event.save()
+        for event in formset.deleted_objects:
+            event.delete()
+        formset.save_m2m()
 
 
 @admin.register(OffPlatformCommunication)
@@ -347,3 +452,18 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# Users and groups are where roles are given: their admin changes are audited too (field names only, no values).
+admin.site.unregister(get_user_model())
+admin.site.unregister(Group)
+
+
+@admin.register(get_user_model())
+class HotlineUserAdmin(AuditedAdmin, UserAdmin):
+    audit_values = False
+
+
+@admin.register(Group)
+class HotlineGroupAdmin(AuditedAdmin, GroupAdmin):
+    audit_values = False

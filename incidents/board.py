@@ -26,6 +26,7 @@ from django.utils.translation import ngettext
 
 from socialfeed.aggregates import frt_quantiles
 from socialfeed.models import Mention, MinuteRollup, Post
+from socialfeed.post_links import web_link
 from socialfeed.rollups import COUNT_FIELDS, minute_of
 
 from .figures import OUTAGE_CATEGORIES, PHASE, communications, incident_figures, official_posts
@@ -516,7 +517,7 @@ def bucket_posts(*, incident: Incident, at: dt.datetime, now: dt.datetime | None
     platforms = dict(Post._meta.get_field("platform").choices)
 
     def shown(post: Post, **extra) -> dict:
-        return {"id": post.id, "author": post.author_handle, "text": post.text, "url": post.url,
+        return {"id": post.id, "author": post.author_handle, "text": post.text, "url": web_link(post.url),
                 "platform": str(platforms.get(post.platform, post.platform)),
                 "at": post.created_at.astimezone(zone).strftime("%H:%M:%S"), **extra}
 

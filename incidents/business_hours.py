@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from .date_inputs import day_is_supported, supported_range
 from .models import AuditEntry, Brand, Holiday, OpeningHours, Weekday
 
 UTC = dt.UTC
@@ -181,7 +182,7 @@ def ranges_check(ranges: list[tuple[int, int]], *, day_label: str) -> None:
                 "second": f"{minute_text(a2)}–{minute_text(b2)}"})
 
 
-_HOLIDAY = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})\s*(.*)$")
+_HOLIDAY = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})\s*(.*)$", re.ASCII)
 
 
 def parse_holidays(text: str, *, label: str) -> list[tuple[dt.date, str]]:
@@ -200,6 +201,10 @@ def parse_holidays(text: str, *, label: str) -> list[tuple[dt.date, str]]:
         if day is None:
             raise ValidationError(_("%(field)s, line %(line)d: “%(text)s” does not start with a date such as "
                                     "2026-12-25.") % {"field": label, "line": number, "text": line.strip()[:60]})
+        if not day_is_supported(day):
+            raise ValidationError(_("%(field)s, line %(line)d: %(day)s is outside the dates Hotline supports "
+                                    "(%(range)s).") % {"field": label, "line": number, "day": day.isoformat(),
+                                                       "range": supported_range()})
         found[day] = match[2].strip()[:120]
     return sorted(found.items())
 

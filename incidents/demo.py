@@ -209,8 +209,58 @@ def scenario_posts(*, anchor: datetime, seed: int = SEED) -> Iterator[Normalised
 
 DEMO_TEAM = "Demo operators"
 DEMO_PASSWORD = "hotline-demo"
+# ``demo`` is the only administrator (a superuser: every page, the admin, exports); the others have one role each.
 DEMO_USERS = [("demo", "admin"), ("comms", "comms"), ("manager", "manager"), ("analyst", "analyst")]
 REPLAY_SOURCE_NAME = "Demo replay (live outage chatter)"
+
+
+class DemoRefused(Exception):
+    """The demo must not run here: it creates a superuser whose password is published in the README."""
+
+
+def demo_allowed() -> None:
+    """Raise DemoRefused under production settings (``settings.PRODUCTION``, set by config.settings.production)."""
+    from django.conf import settings
+
+    if getattr(settings, "PRODUCTION", False):
+        raise DemoRefused(
+            "The demo creates a superuser 'demo' whose password 'hotline-demo' is published: it never runs under "
+            "production settings (config.settings.production). Use config.settings.local, the default of manage.py.")
+
+
+_serving_demo = False  # set by ``run_demo`` (``make demo``), the only way the login page shows the demo logins
+
+
+def demo_serving_starts() -> None:
+    demo_allowed()
+    global _serving_demo
+    _serving_demo = True
+
+
+def demo_logins() -> list[tuple[str, str]]:
+    """(login, role) of the demo users the login page lists: only while ``run_demo`` serves, never in production,
+    and only the demo users that exist and are active."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+
+    if not _serving_demo or getattr(settings, "PRODUCTION", False):
+        return []
+    active = set(get_user_model().objects.filter(username__in=[u for u, _ in DEMO_USERS], is_active=True)
+                 .values_list("username", flat=True))
+    return [(username, role) for username, role in DEMO_USERS if username in active]
+
+
+def demo_users_create() -> dict:
+    """The demo team's four logins (DEMO_USERS, password DEMO_PASSWORD), by user name; refused under production
+    settings."""
+    from incidents.models import Team
+    from incidents.services import user_create
+
+    demo_allowed()
+    Team.objects.get_or_create(name=DEMO_TEAM)
+    return {username: user_create(username=username, password=DEMO_PASSWORD, role=role, teams=[DEMO_TEAM],
+                                  email=f"{username}@hotline.invalid")
+            for username, role in DEMO_USERS}
 
 
 def demo_load(*, now: datetime, fresh: bool = False, progress=lambda n: None) -> dict:
@@ -231,9 +281,11 @@ def demo_load(*, now: datetime, fresh: bool = False, progress=lambda n: None) ->
         Team,
         TrackingTerm,
     )
-    from incidents.services import communication_record, user_create
+    from incidents.services import communication_record
     from socialfeed.models import Post, Source
     from socialfeed.services import posts_ingest
+
+    demo_allowed()
 
     if fresh:
         with transaction.atomic():
@@ -253,13 +305,11 @@ def demo_load(*, now: datetime, fresh: bool = False, progress=lambda n: None) ->
                 TrackingTerm.objects.get_or_create(brand=brand, term=term, kind=TrackingTerm.Kind.KEYWORD)
             team.brands.add(brand)
             made[spec["slug"]] = brand
-        for username, role in DEMO_USERS:
-            user = user_create(username=username, password=DEMO_PASSWORD, role=role, teams=[DEMO_TEAM],
-                               email=f"{username}@hotline.invalid")
-            if role == "manager":  # the manager reads the weekly digests of both operators
-                for brand in made.values():
-                    DigestSubscription.objects.get_or_create(user=user, brand=brand,
-                                                             defaults={"time_zone": "Europe/Paris"})
+        users = demo_users_create()
+        # The manager reads the weekly digests of both operators.
+        for brand in made.values():
+            DigestSubscription.objects.get_or_create(user=users["manager"], brand=brand,
+                                                     defaults={"time_zone": "Europe/Paris"})
         # Alerts of the demo team go to the comms inbox; the demo's console e-mail backend prints them.
         AlertChannel.objects.get_or_create(team=team, kind=AlertChannel.Kind.EMAIL, target="comms@hotline.invalid",
                                            defaults={"language": "fr"})

@@ -2,34 +2,41 @@
 
 Columns are stable and documented in docs/exports.md (one line each, with its METRICS.md section). Rows stream
 from the database with ``QuerySet.iterator(chunk_size=...)`` (a server-side cursor on PostgreSQL), so memory
-stays flat however many rows; timestamps are ISO 8601; text cells that a spreadsheet would run as a formula
-(=, +, -, @, tab, CR first) get a leading apostrophe. Who may export, and which brands, is decided by the caller
-through ``incidents.roles`` (``can_export`` and ``brands_visible_to``); every export is written to the audit log.
+stays flat however many rows; timestamps are ISO 8601. What each cell holds (text neutralised against spreadsheet
+formulas unless the analyst asked for the raw CSV, numbers rounded by meaning, empty for "no value") is decided
+for every cell of every export by ``incidents.export_cells``. Every filter is checked before the first byte is
+sent (``export_start``): a bad one is an ``ExportError`` the caller answers with 400, never a download cut short.
+Who may export, and which brands, is decided by the caller through ``incidents.roles`` (``can_export`` and
+``brands_visible_to``); every export is written to the audit log.
 """
 from __future__ import annotations
 
 import bisect
 import csv
+import re
 import zoneinfo
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
 from django.db.models import CharField, Exists, Func, OuterRef, Q, QuerySet
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
 
 from socialfeed.tone.categories import OUTAGE_RELATED  # METRICS.md §6
 
+from . import date_inputs, export_cells
 from .business_hours import calendars_by_brand
-from .models import AuditEntry, Brand, Incident
+from .date_inputs import quoted
+from .export_cells import figure, ratio, seconds
+from .models import AuditEntry, Brand, Incident, Platform
 from .targets import targets_by_brand
 
 CHUNK_SIZE = 5000  # rows fetched per round trip from the server-side cursor
 ROWS_PER_WRITE = 2000  # rows per chunk handed to the HTTP response or the file
 BOM = "\ufeff"
-_FORMULA_START = frozenset("=+-@\t\r")
+_FILE_NAME_PART = re.compile(r"[a-z0-9][a-z0-9_-]{0,49}", re.ASCII)
 
 
 class ExportError(ValueError):
@@ -55,72 +62,62 @@ class ExportFilters:
         return {k: v for k, v in data.items() if v not in (None, "")}
 
 
-def parse_moment(value: str | None, *, end: bool = False) -> datetime | None:
-    """An ISO 8601 date or date-time. A date alone is UTC midnight; as an end it includes that whole day."""
-    if not value:
+def parse_moment(value: str | None, *, end: bool = False, field: str = "from") -> datetime | None:
+    """An ISO 8601 date or date-time within the dates Hotline supports (incidents.date_inputs), as UTC. A date
+    alone is UTC midnight; as an end it includes that whole day."""
+    if not value or not value.strip():
         return None
-    value = value.strip()
     try:
-        day = parse_date(value)  # a date alone (parse_datetime would take it too, as midnight)
-        moment = None if day else parse_datetime(value)
-    except ValueError:
-        day = moment = None
-    if day is not None:
-        moment = datetime.combine(day + timedelta(days=1) if end else day, time(0), tzinfo=UTC)
-    elif moment is None:
-        raise ExportError(f"{value!r} is not an ISO 8601 date or date-time (2026-11-16 or 2026-11-16T08:00Z).")
-    if timezone.is_naive(moment):
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+        return date_inputs.parse_moment(value, field=field, end=end)[0]
+    except date_inputs.DateInputError as error:
+        raise ExportError(str(error)) from None
 
 
-def _plain_date(value: str | None) -> date | None:
-    try:
-        return parse_date(value.strip()) if value else None
-    except ValueError:
+def _given_day(value: str | None, *, field: str) -> date | None:
+    """The calendar day when the filter was a plain date (brand weeks are then chosen by day, not by instant)."""
+    if not value or not value.strip():
         return None
+    try:
+        return date_inputs.parse_moment(value, field=field)[1]
+    except date_inputs.DateInputError as error:
+        raise ExportError(str(error)) from None
 
 
 def filters_from(params) -> ExportFilters:
-    """Read brand, from, to, incident and platform from a query dict (the pages' filters)."""
-    incident = params.get("incident") or None
+    """Read brand, from, to, incident and platform from a query dict (the pages' filters).
+
+    What can be checked without knowing the user is checked here: dates (readable, supported, from before to),
+    the incident number and the platform. The brand is checked against the user's brands in ``export_start``.
+    """
+    incident = (params.get("incident") or "").strip() or None
     if incident is not None:
-        try:
-            incident = int(incident)
-        except ValueError:
-            raise ExportError(f"{incident!r} is not an incident number.") from None
+        if not (incident.isascii() and incident.isdigit()) or len(incident) > 18:
+            raise ExportError(_("incident %(value)s is not an incident number.") % {"value": quoted(incident)})
+        incident = int(incident)
+    platform = (params.get("platform") or "").strip()
+    if platform and platform not in Platform.values:
+        raise ExportError(_("platform %(value)s is not one Hotline reads: choose one of %(choices)s.") % {
+            "value": quoted(platform), "choices": ", ".join(Platform.values)})
+    start = parse_moment(params.get("from"), field="from")
+    end = parse_moment(params.get("to"), end=True, field="to")
+    if start and end and end <= start:
+        raise ExportError(_("from %(start)s must come before to %(end)s.") % {
+            "start": quoted(params.get("from", "")), "end": quoted(params.get("to", ""))})
     return ExportFilters(
-        first_day=_plain_date(params.get("from")),
-        last_day=_plain_date(params.get("to")),
-        brand=params.get("brand", "") or "",
-        start=parse_moment(params.get("from")),
-        end=parse_moment(params.get("to"), end=True),
+        first_day=_given_day(params.get("from"), field="from"),
+        last_day=_given_day(params.get("to"), field="to"),
+        brand=params.get("brand") or "",
+        start=start,
+        end=end,
         incident=incident,
-        platform=params.get("platform", "") or "",
+        platform=platform,
     )
 
 
-# --- Cell formatting ---------------------------------------------------------------------------------------
-
-def safe_text(value: str | None) -> str:
-    """Neutralise CSV formula injection: a cell a spreadsheet would evaluate gets a leading apostrophe."""
-    if not value:
-        return ""
-    if value[0] in _FORMULA_START:
-        return "'" + value
-    return value
-
+# --- Cell formatting: incidents.export_cells decides text, numbers, booleans and empty cells -----------------
 
 def _iso(moment: datetime | None) -> str:
     return moment.isoformat() if moment is not None else ""
-
-
-def _number(value) -> str | float | int:
-    return "" if value is None else value
-
-
-def _bool(value: bool) -> str:
-    return "true" if value else "false"
 
 
 class IsoUtc(Func):
@@ -207,9 +204,14 @@ class ExportKind:
 
 
 def _scope_brands(*, brands: QuerySet[Brand], filters: ExportFilters) -> list[Brand]:
+    """The caller's brands, narrowed by the brand filter, which must name one of them: another team's brand gets
+    the same answer as one that does not exist, so nothing leaks about it."""
     if filters.brand:
         brands = brands.filter(slug=filters.brand)
-    return list(brands)
+    scoped = list(brands)
+    if filters.brand and not scoped:
+        raise ExportError(_("There is no brand %(slug)s among your brands.") % {"slug": quoted(filters.brand)})
+    return scoped
 
 
 def _incident_for(filters: ExportFilters, brands: list[Brand]) -> Incident | None:
@@ -281,17 +283,16 @@ def mention_rows(*, brands: list[Brand], filters: ExportFilters, now: datetime) 
          analyser, complaint, answered, response_id, response_iso, frt) in _stream(values):
         created = parse(created_iso)
         # METRICS.md §4: within the brand's first-response target; business-hours FRT in its business hours.
-        business = ""
+        business = None
         if answered:
             calendar = calendars[brand_id]
             answered_at = parse(response_iso) if response_iso else created + timedelta(seconds=frt)
             business = frt if calendar.always_open else calendar.open_seconds(created, answered_at)
         yield (
-            slugs[brand_id], platform, post_id, safe_text(url), safe_text(author_id), safe_text(handle),
-            created_iso, created.astimezone(zones[brand_id]).isoformat(), safe_text(text), lang,
-            matched_by, _number(score), label, analyser, _bool(complaint), _bool(answered), response_id or "",
-            response_iso or "", _number(frt), at(brand_id, created) or "",
-            _bool(answered and frt <= targets[brand_id]), business,
+            slugs[brand_id], platform, post_id, url, author_id, handle, created_iso,
+            created.astimezone(zones[brand_id]).isoformat(), text, lang, matched_by, ratio(score), label, analyser,
+            complaint, answered, response_id, response_iso, seconds(frt), at(brand_id, created),
+            bool(answered and frt <= targets[brand_id]), seconds(business),
         )
 
 
@@ -332,9 +333,8 @@ def post_rows(*, brands: list[Brand], filters: ExportFilters, now: datetime) -> 
         if kind:  # METRICS.md §6: official posts are described by their category, never by sentiment
             score, label, analyser = None, "", ""
         yield (
-            platform, post_id, safe_text(url), safe_text(author_id), safe_text(handle), created.isoformat(),
-            safe_text(text), lang, reply_to, reply_to_author, conversation, _bool(repost),
-            slugs.get(brand_id, ""), kind, category, _number(score), label, analyser,
+            platform, post_id, url, author_id, handle, created, text, lang, reply_to, reply_to_author, conversation,
+            repost, slugs.get(brand_id), kind, category, ratio(score), label, analyser,
         )
 
 
@@ -371,10 +371,9 @@ def official_post_rows(*, brands: list[Brand], filters: ExportFilters, now: date
             # METRICS.md §5: a promotional broadcast inside an outage window is off-message.
             off_message = kind == "broadcast" and category == "promotional" and incident_id is not None
             yield created, (
-                slugs[brand_id], platform, post_id, safe_text(url), safe_text(handle), created.isoformat(),
-                created.astimezone(zones[brand_id]).isoformat(), safe_text(text), lang, kind, category,
-                _bool(category in OUTAGE_RELATED), _bool(off_message), incident_id or "", reply_to, conversation,
-                "", "", "",
+                slugs[brand_id], platform, post_id, url, handle, created, created.astimezone(zones[brand_id]), text,
+                lang, kind, category, category in OUTAGE_RELATED, off_message, incident_id, reply_to, conversation,
+                None, "", "",
             )
 
     messages = _communication_rows(brands=brands, filters=filters, now=now, windows=windows, slugs=slugs,
@@ -400,10 +399,9 @@ def _communication_rows(*, brands, filters, now, windows, slugs, zones) -> Itera
             "pk", "brand_id", "sent_at", "text", "url", "channel", "category"):
         incident_id = windows.at(brand_id, sent_at)
         yield sent_at, (
-            slugs[brand_id], "", f"communication:{pk}", safe_text(url), "", sent_at.isoformat(),
-            sent_at.astimezone(zones[brand_id]).isoformat(), safe_text(text), "", "broadcast", category,
-            _bool(category in OUTAGE_RELATED), _bool(category == "promotional" and incident_id is not None),
-            incident_id or "", "", "", "", "", channel,
+            slugs[brand_id], "", f"communication:{pk}", url, "", sent_at, sent_at.astimezone(zones[brand_id]), text,
+            "", "broadcast", category, category in OUTAGE_RELATED,
+            category == "promotional" and incident_id is not None, incident_id, "", "", None, "", channel,
         )
 
 
@@ -447,16 +445,15 @@ def incident_rows(*, brands: list[Brand], filters: ExportFilters, now: datetime)
         for _start, _stop, agg in incident_phase_figures(incident=incident, now=now, platform=filters.platform,
                                                          within_s=within_s,
                                                          calendar=calendars[incident.brand_id]).values():
-            phases.extend(_number(getattr(agg, figure, None)) for figure in PHASE_FIGURES)
-            not_reached.append(_number(agg.km_not_reached_over_s))
-            business.extend(_number(getattr(agg, figure, None)) for figure in PHASE_BUSINESS_FIGURES)
+            phases.extend(figure(name, getattr(agg, name, None)) for name in PHASE_FIGURES)
+            not_reached.append(seconds(agg.km_not_reached_over_s))
+            business.extend(figure(name, getattr(agg, name, None)) for name in PHASE_BUSINESS_FIGURES)
         yield (
-            incident.brand.slug, incident.pk, safe_text(incident.title), incident.severity, incident.status,
-            _iso(incident.started_at), _iso(incident.ended_at), _bool(incident.is_ongoing),
-            safe_text(incident.affected_services), safe_text(incident.affected_regions), _bool(summary.acknowledged),
-            _number(summary.tta_s), _number(first_update), _number(summary.longest_silence_s), off_message,
-            *phases, figures["acknowledged_via"], _number(figures["since_last_update_s"]), *not_reached,
-            within_s, *business,
+            incident.brand.slug, incident.pk, incident.title, incident.severity, incident.status,
+            _iso(incident.started_at), _iso(incident.ended_at), incident.is_ongoing, incident.affected_services,
+            incident.affected_regions, summary.acknowledged, seconds(summary.tta_s), seconds(first_update),
+            seconds(summary.longest_silence_s), off_message, *phases, figures["acknowledged_via"],
+            seconds(figures["since_last_update_s"]), *not_reached, seconds(within_s), *business,
         )
 
 
@@ -497,20 +494,44 @@ def brand_week_rows(*, brands: list[Brand], filters: ExportFilters, now: datetim
     """The weekly summary table: one row per brand and ISO week in the brand's time zone (METRICS.md §4, §6).
 
     Weeks run from the one holding ``from`` to the one holding ``to`` (default: the last 8 complete weeks); plain
-    dates name calendar days, date-times are placed in the brand's time zone.
+    dates name calendar days, date-times are placed in the brand's time zone. Every brand's range is worked out
+    (and refused when longer than reports.MAX_RANGE_WEEKS) before the first row, so a download never stops
+    halfway through.
     """
+    return _brand_week_stream(_brand_week_plan(brands=brands, filters=filters, now=now), now=now)
+
+
+def _brand_week_plan(*, brands: list[Brand], filters: ExportFilters, now: datetime) -> list[tuple[Brand, str, str]]:
+    """(brand, first week, last week) for each brand, refused when a range is empty or too long."""
     from . import reports
 
+    plan = []
     for brand in brands:
         first, last = _brand_week_span(brand=brand, filters=filters, now=now)
+        weeks = (reports.week_monday(last) - reports.week_monday(first)).days // 7 + 1
+        if weeks < 1:  # only when one end is the default: from and to given together are checked in filters_from
+            raise ExportError(_("brand-weeks from %(first)s to %(last)s: the first week comes after the last; "
+                                "give both from and to.") % {"first": first, "last": last})
+        if weeks > reports.MAX_RANGE_WEEKS:
+            raise ExportError(_("brand-weeks covers at most %(most)d weeks at a time; from %(first)s to %(last)s "
+                                "is %(weeks)d weeks: narrow from and to.") % {
+                "most": reports.MAX_RANGE_WEEKS, "first": first, "last": last, "weeks": weeks})
+        plan.append((brand, first, last))
+    return plan
+
+
+def _brand_week_stream(plan: list[tuple[Brand, str, str]], *, now: datetime) -> Iterator[tuple]:
+    from . import reports
+
+    for brand, first, last in plan:
         for bw in reports.brand_history(brand=brand, first=first, last=last, as_of=now):
             yield (
                 brand.slug, bw.week, bw.zone, bw.start_local.isoformat(), bw.end_local.isoformat(), bw.mentions,
-                bw.answered, bw.unanswered, _number(bw.reply_rate), _number(bw.answered_within_target),
-                _number(bw.median_frt_s), _number(bw.p90_frt_s), _number(bw.km_median_s), bw.complaints,
-                _number(bw.net_sentiment), len(bw.incidents), _number(bw.km_not_reached_over_s), _iso(bw.as_of),
-                bw.target_s, _number(bw.business_median_frt_s), _number(bw.business_p90_frt_s),
-                _number(bw.business_answered_within_target),
+                bw.answered, bw.unanswered, ratio(bw.reply_rate), ratio(bw.answered_within_target),
+                seconds(bw.median_frt_s), seconds(bw.p90_frt_s), seconds(bw.km_median_s), bw.complaints,
+                ratio(bw.net_sentiment), len(bw.incidents), seconds(bw.km_not_reached_over_s), _iso(bw.as_of),
+                seconds(bw.target_s), seconds(bw.business_median_frt_s), seconds(bw.business_p90_frt_s),
+                ratio(bw.business_answered_within_target),
             )
 
 
@@ -564,8 +585,9 @@ def export_counts(*, brands: QuerySet[Brand], filters: ExportFilters, now: datet
             incidents = incidents.filter(started_at__lt=filters.end)
         counts["incidents"] = incidents.count()
     if "brand-weeks" in kinds:
-        counts["brand-weeks"] = sum(len(reports.weeks_between(*_brand_week_span(brand=b, filters=filters, now=now)))
-                                    for b in scoped)
+        counts["brand-weeks"] = sum(len(reports.weeks_between(first, last))
+                                    for _brand, first, last in _brand_week_plan(brands=scoped, filters=filters,
+                                                                                now=now))
     return counts
 
 
@@ -582,34 +604,39 @@ class _Lines:
         return text
 
 
-def export_start(*, kind: str, brands: QuerySet[Brand], filters: ExportFilters, user=None,
+def export_start(*, kind: str, brands: QuerySet[Brand], filters: ExportFilters, user=None, raw: bool = False,
                  now: datetime | None = None) -> Iterator[tuple]:
     """Check the filters, record the export in the audit log and return its rows (header excluded).
 
-    ``brands`` are the brands the caller may see (``brands_visible_to``); a brand filter only narrows them, so
-    asking for another team's brand gives no rows rather than an error that would confirm it exists.
+    ``brands`` are the brands the caller may see (``brands_visible_to``); a brand filter must name one of them
+    (``_scope_brands``). Everything that can fail is checked here, before anything is recorded or sent.
     """
     if kind not in KINDS:
-        raise ExportError(f"Unknown export {kind!r}: choose one of {', '.join(KINDS)}.")
+        raise ExportError(_("Unknown export %(kind)s: choose one of %(kinds)s.") % {
+            "kind": quoted(kind), "kinds": ", ".join(KINDS)})
     now = now or timezone.now()
     scoped = _scope_brands(brands=brands, filters=filters)
-    _incident_for(filters, scoped)  # an unknown incident fails here, before anything is recorded or sent
+    _incident_for(filters, scoped)
+    rows = KINDS[kind].rows(brands=scoped, filters=filters, now=now)
     AuditEntry.objects.create(user=user if user is not None and user.is_authenticated else None,
-                              action="export", target=kind, details={"kind": kind, **filters.as_audit()})
-    return KINDS[kind].rows(brands=scoped, filters=filters, now=now)
+                              action="export", target=kind,
+                              details={"kind": kind, **filters.as_audit(), **({"raw": True} if raw else {})})
+    return rows
 
 
-def csv_chunks(*, kind: str, rows: Iterator[tuple], bom: bool = False) -> Iterator[str]:
-    """The CSV text in chunks of ROWS_PER_WRITE rows: optional BOM, header row, then the rows."""
+def csv_chunks(*, kind: str, rows: Iterator[tuple], bom: bool = False, raw: bool = False) -> Iterator[str]:
+    """The CSV text in chunks of ROWS_PER_WRITE rows: optional BOM, header row, then the rows, every cell through
+    ``export_cells.row_cells`` (text neutralised unless ``raw``)."""
     buffer = _Lines()
     writer = csv.writer(buffer, lineterminator="\r\n")
     if bom:
         buffer.write(BOM)
     writer.writerow(KINDS[kind].columns)
     yield buffer.drain()
-    batch: list[tuple] = []
+    cells = export_cells.row_cells
+    batch: list[list] = []
     for row in rows:
-        batch.append(row)
+        batch.append(cells(row, raw=raw))
         if len(batch) >= ROWS_PER_WRITE:
             writer.writerows(batch)
             batch.clear()
@@ -619,13 +646,17 @@ def csv_chunks(*, kind: str, rows: Iterator[tuple], bom: bool = False) -> Iterat
         yield buffer.drain()
 
 
-def export_filename(*, kind: str, filters: ExportFilters, now: date | None = None) -> str:
-    parts = ["hotline", kind]
-    if filters.brand:
-        parts.append(filters.brand)
-    if filters.incident:
-        parts.append(f"incident-{filters.incident}")
-    parts.append((now or timezone.now().date()).isoformat())
+def export_filename(*, kind: str, filters: ExportFilters, raw: bool = False, today: date | None = None) -> str:
+    """hotline-<kind>[-<brand>][-incident-<n>][-raw]-<date>.csv, built only from parts checked to be plain slugs:
+    never from raw request text, so a header can be neither broken nor rewritten through a link."""
+    parts = ["hotline", kind if kind in KINDS else "export"]
+    if filters.brand and _FILE_NAME_PART.fullmatch(filters.brand.lower()):
+        parts.append(filters.brand.lower())
+    if filters.incident is not None:
+        parts.append(f"incident-{int(filters.incident)}")
+    if raw:
+        parts.append("raw")
+    parts.append((today or timezone.now().date()).isoformat())
     return "-".join(parts) + ".csv"
 
 

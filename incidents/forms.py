@@ -8,6 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import date_inputs
 from .models import (
     AlertChannel,
     Brand,
@@ -36,9 +37,21 @@ class WallClockField(forms.DateTimeField):
 
     def to_python(self, value):
         moment = super().to_python(value)
-        if moment is not None and timezone.is_aware(moment):
-            # Django made it aware in the active zone (UTC); undo that so the brand's zone applies instead.
-            moment = timezone.make_naive(moment, timezone.get_current_timezone())
+        if moment is None:
+            return None
+        # Checked before any zone is applied or removed: 0001-01-01T00:00 in Paris, or 0001-01-01T00:00+01:00
+        # in UTC, is no instant Python can hold.
+        try:
+            date_inputs.check_wall_clock(moment, field=str(self.label))
+            if timezone.is_aware(moment):
+                # Django made it aware in the active zone (UTC); undo that so the brand's zone applies instead.
+                moment = timezone.make_naive(moment, timezone.get_current_timezone())
+                date_inputs.check_wall_clock(moment, field=str(self.label))
+        except (date_inputs.DateInputError, OverflowError):
+            raise forms.ValidationError(
+                _("%(field)s %(value)s is outside the dates Hotline supports (%(range)s).") % {
+                    "field": self.label, "value": date_inputs.quoted(str(value)), "range": date_inputs.supported_range()},
+                code="unsupported_date") from None
         return moment
 
 

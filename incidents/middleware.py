@@ -1,7 +1,10 @@
-"""A Content-Security-Policy that needs no 'unsafe-inline': every script and style is a file under static/."""
+"""Headers and refusals every response gets: a Content-Security-Policy that needs no 'unsafe-inline' (every script
+and style is a file under static/), ``Cache-Control: no-store`` on whatever a signed-in user sees, and a 400 for
+NUL characters in a query or form."""
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 
 CSP = "; ".join(
     [
@@ -28,6 +31,28 @@ class ContentSecurityPolicyMiddleware:
         # The admin ships inline scripts of its own; it stays usable, everything else is strict.
         if not request.path.startswith("/admin/"):
             response.setdefault("Content-Security-Policy", CSP)
+        return response
+
+
+class SignedInNoStoreMiddleware:
+    """Nothing shown to a signed-in user is kept by the browser or a proxy: a brand's figures, its customers'
+    posts and exports must not be readable from a shared computer's cache or its back button after logging out.
+
+    Placed after AuthenticationMiddleware. A response that already says how it may be cached keeps that and gains
+    ``no-store`` and ``private``; static files are served by WhiteNoise before this and stay cacheable.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            if response.has_header("Cache-Control"):
+                patch_cache_control(response, no_store=True, private=True)
+            else:
+                add_never_cache_headers(response)
         return response
 
 

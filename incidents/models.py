@@ -15,6 +15,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .date_inputs import moment_is_supported, supported_range
+
 
 class Platform(models.TextChoices):
     X = "x", "X"
@@ -173,6 +175,11 @@ class Incident(models.Model):
         return self.ended_at or (now or timezone.now())
 
     def clean(self) -> None:
+        for name in ("started_at", "ended_at"):
+            moment = getattr(self, name)
+            if moment is not None and not moment_is_supported(moment):
+                raise ValidationError({name: _("Hotline supports dates %(range)s (UTC).") % {
+                    "range": supported_range()}})
         if self.started_at and self.ended_at and self.ended_at <= self.started_at:
             raise ValidationError({"ended_at": _("The end must come after the start.")})
 
@@ -273,6 +280,9 @@ class OffPlatformCommunication(models.Model):
             from socialfeed.tone.categories import categorise
 
             self.category = categorise(self.text)  # METRICS.md §6, as the rules read official posts
+        if self.sent_at and not moment_is_supported(self.sent_at):
+            raise ValidationError({"sent_at": _("Hotline supports dates %(range)s (UTC).") % {
+                "range": supported_range()}})
         if self.sent_at and self.sent_at > timezone.now():
             raise ValidationError({"sent_at": _("A communication cannot be sent in the future.")})
         if self.incident_id and self.brand_id and self.incident.brand_id != self.brand_id:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from socialfeed.aggregates import window_counts
 from socialfeed.models import Mention
+from socialfeed.post_links import web_link
 
 from .board import first_response_target_s, unanswered_mentions
 from .models import Incident, MentionHandling, Platform
@@ -206,7 +207,7 @@ def _row(mention: Mention, *, now: dt.datetime, zone, target_s: float, names: di
         "author": post.author_handle,
         "text": post.text,
         "platform": platform,
-        "url": post.url,
+        "url": web_link(post.url),  # only ever an http(s) link (socialfeed.post_links)
         "open_label": _("Open @%(author)s’s post on %(platform)s") % {"author": post.author_handle,
                                                                       "platform": platform},
         "at": local.strftime("%d/%m %H:%M"),

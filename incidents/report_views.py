@@ -13,12 +13,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import digest, exports, reports
+from . import date_inputs, digest, exports, reports
 from .business_hours import hours_summary
 from .models import DigestSubscription, Platform, validate_time_zone
+from .refusals import bad_input
 from .roles import brands_visible_to, can_export, can_manage_brand_settings
 from .targets import brand_targets
 
@@ -37,10 +39,12 @@ def _chosen_zone(request: HttpRequest, brands) -> zoneinfo.ZoneInfo:
 
 def _chosen_week(request: HttpRequest, zone: zoneinfo.ZoneInfo) -> str:
     week = request.GET.get("week", "")
-    try:
-        return reports.week_label(reports.week_monday(week)) if week else reports.last_complete_week(zone=zone)
-    except ValueError:
-        raise Http404(_("Unknown week.")) from None
+    return reports.week_from_input(week, field="week") if week else reports.last_complete_week(zone=zone)
+
+
+def _supported_week(week: str) -> str | None:
+    """A neighbouring week to link to, or None when it falls outside the dates Hotline supports."""
+    return week if date_inputs.day_is_supported(reports.week_monday(week)) else None
 
 
 @login_required
@@ -48,7 +52,10 @@ def week(request: HttpRequest) -> HttpResponse:
     """One ISO week (in the chosen brand time zone), one row per brand, sortable as a league table."""
     brands = list(brands_visible_to(request.user))
     zone = _chosen_zone(request, brands)
-    week = _chosen_week(request, zone)
+    try:
+        week = _chosen_week(request, zone)
+    except date_inputs.DateInputError as error:
+        return bad_input(request, str(error))
     now = timezone.now()
     rows = reports.weekly_summary(brands=brands, week=week, zone=zone, as_of=now)
     rows, sort = reports.league_sort(rows, sort=request.GET.get("sort", "brand"))
@@ -59,7 +66,8 @@ def week(request: HttpRequest) -> HttpResponse:
         "rows": rows, "week": week, "zone": zone.key, "zones": _zone_choices(brands), "sort": sort,
         "start_local": start.astimezone(zone), "end_local": end.astimezone(zone),
         "as_of": as_of, "so_far": as_of < end,
-        "previous_week": reports.week_shift(week, -1), "next_week": reports.week_shift(week, 1),
+        "previous_week": _supported_week(reports.week_shift(week, -1)),
+        "next_week": _supported_week(reports.week_shift(week, 1)),
         "columns": _league_columns(sort), "can_export": can_export(request.user),
         "tone_tiers": _tone_tiers(brand_ids=[b.pk for b in brands], start=start, end=end),
         # Calendar days, not instants: each brand's weeks are counted in its own zone, the same ISO week for all.
@@ -103,11 +111,11 @@ def brand(request: HttpRequest, slug: str) -> HttpResponse:
     brand = get_object_or_404(brands_visible_to(request.user), slug=slug)
     last_default = reports.last_complete_week(zone=brand.zone)
     try:
-        last = reports.week_label(reports.week_monday(request.GET.get("to") or last_default))
-        first = reports.week_label(reports.week_monday(
-            request.GET.get("from") or reports.week_shift(last, -(reports.TREND_WEEKS - 1))))
-    except ValueError:
-        raise Http404(_("Unknown week.")) from None
+        last = reports.week_from_input(request.GET["to"], field="to") if request.GET.get("to") else last_default
+        first = (reports.week_from_input(request.GET["from"], field="from") if request.GET.get("from")
+                 else reports.week_shift(last, -(reports.TREND_WEEKS - 1)))
+    except date_inputs.DateInputError as error:
+        return bad_input(request, str(error))
     now = timezone.now()
     weeks = reports.brand_history(brand=brand, first=first, last=last, as_of=now)
     start, _end = reports.week_bounds(week=weeks[0].week, zone=brand.zone)
@@ -129,9 +137,15 @@ def brand(request: HttpRequest, slug: str) -> HttpResponse:
                 brands=brands_visible_to(request.user),
                 filters=exports.ExportFilters(brand=brand.slug, incident=incident.pk), now=now,
                 kinds=["mentions"])["mentions"]
-        counts = exports.export_counts(brands=brands_visible_to(request.user), now=now, filters=exports.filters_from(
-            {"brand": brand.slug, "from": context["export_from"], "to": context["export_to"]}))
-        context.update(incidents=incidents, download_counts=_counts_text(counts))
+        try:
+            counts = exports.export_counts(brands=brands_visible_to(request.user), now=now,
+                                           filters=exports.filters_from({"brand": brand.slug,
+                                                                         "from": context["export_from"],
+                                                                         "to": context["export_to"]}))
+            download_counts = _counts_text(counts)
+        except exports.ExportError as error:  # the page's own range reaches past the supported dates: say so
+            download_counts = str(error)
+        context.update(incidents=incidents, download_counts=download_counts)
     return render(request, "reports/brand.html", context)
 
 
@@ -158,24 +172,34 @@ def export_counts(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _switch(request: HttpRequest, name: str) -> bool:
+    """A download switch (bom, raw): 1 or 0, or absent."""
+    value = request.GET.get(name, "")
+    if value not in ("", "0", "1"):
+        raise exports.ExportError(_("%(name)s must be 1 or 0, not %(value)s.") % {"name": name, "value": date_inputs.quoted(value)})
+    return value == "1"
+
+
 @login_required
 def export(request: HttpRequest, kind: str) -> HttpResponse:
-    """Stream a CSV export with the page's filters (brand, from, to, incident, platform; bom=1 for Excel)."""
+    """Stream a CSV export with the page's filters (brand, from, to, incident, platform; bom=1 for Excel, raw=1
+    for text exactly as stored, for pandas and BI tools). Every bad filter is a 400 saying why."""
     if not can_export(request.user):
         return HttpResponseForbidden(_("Only analysts and administrators may export."))
     if kind not in exports.KINDS:
         raise Http404(_("Unknown export."))
     try:
+        bom, raw = _switch(request, "bom"), _switch(request, "raw")
         filters = exports.filters_from(request.GET)
         rows = exports.export_start(kind=kind, brands=brands_visible_to(request.user), filters=filters,
-                                    user=request.user)
+                                    user=request.user, raw=raw)
     except exports.ExportError as error:
         return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
     response = StreamingHttpResponse(
-        exports.csv_chunks(kind=kind, rows=rows, bom=request.GET.get("bom") == "1"),
-        content_type="text/csv; charset=utf-8",
+        exports.csv_chunks(kind=kind, rows=rows, bom=bom, raw=raw), content_type="text/csv; charset=utf-8",
     )
-    response["Content-Disposition"] = f'attachment; filename="{exports.export_filename(kind=kind, filters=filters)}"'
+    response["Content-Disposition"] = content_disposition_header(
+        True, exports.export_filename(kind=kind, filters=filters, raw=raw))
     response["Cache-Control"] = "no-store"
     return response
 
@@ -195,7 +219,15 @@ def digests(request: HttpRequest) -> HttpResponse:
         except Exception:  # noqa: BLE001 — a ValidationError; answered on the page
             messages.error(request, _("%(zone)s is not a known time zone (for example Europe/Paris).") % {"zone": zone})
             return redirect("reports:digests")
-        wanted = {int(pk) for pk in request.POST.getlist("brand") if pk.isdigit()} & {b.pk for b in brands}
+        # Compared as text with the user's own brand ids, never through int(): "²" passes str.isdigit() but not
+        # int(), and neither do 5,000 digits.
+        yours = {str(b.pk): b.pk for b in brands}
+        unknown = [value for value in request.POST.getlist("brand") if value not in yours]
+        if unknown:
+            messages.error(request, _("%(value)s is not one of your brands: nothing was changed.") % {
+                "value": date_inputs.quoted(unknown[0])})
+            return redirect("reports:digests")
+        wanted = {yours[value] for value in request.POST.getlist("brand")}
         DigestSubscription.objects.filter(user=request.user).exclude(brand_id__in=wanted).delete()
         for brand_id in wanted:
             DigestSubscription.objects.update_or_create(user=request.user, brand_id=brand_id,
@@ -215,7 +247,9 @@ def digests(request: HttpRequest) -> HttpResponse:
 def digest_send_now(request: HttpRequest) -> HttpResponse:
     """"Send me this digest now": last week's digest of one of the user's brands, e-mailed at once."""
     brand_id = request.POST.get("brand", "")
-    brand = brands_visible_to(request.user).filter(pk=int(brand_id)).first() if brand_id.isdigit() else None
+    # ASCII digits only: "²" passes str.isdigit() but not int().
+    brand = (brands_visible_to(request.user).filter(pk=int(brand_id)).first()
+             if brand_id.isascii() and brand_id.isdigit() and len(brand_id) < 19 else None)
     if brand is None:
         messages.error(request, _("Choose one of your brands."))
         return redirect("reports:digests")

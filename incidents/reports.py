@@ -28,14 +28,23 @@ def week_label(day: date) -> str:
 
 
 def week_monday(week: str) -> date:
-    """The Monday of an ISO week such as "2026-W47". ValueError when it is not one."""
+    """The Monday of an ISO week label such as "2026-W47" that Hotline computed (a neighbouring week, a trend).
+
+    A week a user typed goes through ``date_inputs.parse_week`` first, which also checks that it falls within
+    the dates Hotline supports; computed weeks may step a few weeks outside that range (the trend of 2000-W01).
+    """
     try:
         year_part, week_part = week.upper().split("-W")
-        if not 1970 <= int(year_part) <= 9000:  # beyond, neighbouring weeks and the 8-week trend overflow dates
-            raise ValueError
         return date.fromisocalendar(int(year_part), int(week_part), 1)
     except (ValueError, AttributeError):
         raise ValueError(f"{week!r} is not an ISO week such as 2026-W47.") from None
+
+
+def week_from_input(value: str, *, field: str) -> str:
+    """A week a user typed, checked (date_inputs.DateInputError when unreadable or unsupported), as a label."""
+    from .date_inputs import parse_week
+
+    return week_label(parse_week(value, field=field))
 
 
 def week_bounds(*, week: str, zone: zoneinfo.ZoneInfo) -> tuple[datetime, datetime]:

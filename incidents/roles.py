@@ -48,7 +48,9 @@ def can_manage_brand_settings(user) -> bool:
 
 
 def can_export(user) -> bool:
-    return user.is_authenticated and (user.is_superuser or user.is_staff or ANALYST in _groups(user))
+    """Analysts and administrators (superusers) export, on the pages and with ``manage.py export --user``. Being
+    staff only opens the admin: a staff comms person or manager does not export."""
+    return user.is_authenticated and (user.is_superuser or ANALYST in _groups(user))
 
 
 def role_of(user) -> str:

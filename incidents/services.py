@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .date_inputs import moment_is_supported, supported_range
 from .models import AuditEntry, Incident, IncidentEvent, MentionHandling, OffPlatformCommunication, Team
 from .roles import ANALYST, COMMS, MANAGER, ROLES
 
@@ -72,6 +73,8 @@ def _moment(at: dt.datetime | None, *, field: str) -> dt.datetime:
         return now
     if timezone.is_naive(at):
         raise ValueError(f"{field} needs a time zone.")
+    if not moment_is_supported(at):
+        raise ValidationError({field: _("Hotline supports dates %(range)s (UTC).") % {"range": supported_range()}})
     if at > now + CLOCK_TOLERANCE:
         raise ValidationError({field: _("This time is in the future: enter when it really happened.")})
     return min(at, now)

@@ -10,6 +10,7 @@ import datetime as dt
 import logging
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -25,10 +26,11 @@ from django.views.decorators.http import require_GET, require_POST
 from socialfeed.selectors import sources_coverage
 
 from . import board as live_board
-from . import figures, queue, spikes
+from . import date_inputs, figures, queue, spikes
 from .forms import CommunicationForm, IncidentEventForm, IncidentForm
 from .live_updates import bump_generation, generation, live_response
 from .models import Incident, MentionHandling, Platform
+from .refusals import bad_input
 from .roles import brands_visible_to, can_manage_incidents, role_of
 from .services import (
     communication_record,
@@ -43,6 +45,23 @@ from .services import (
 
 PAGE_SIZE = 20
 logger = logging.getLogger(__name__)
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login page; while ``make demo`` serves (never in production) it lists the demo logins and roles."""
+
+    def get_context_data(self, **kwargs):
+        from .demo import DEMO_PASSWORD, demo_logins
+
+        context = super().get_context_data(**kwargs)
+        roles = {"admin": _("administrator: every page, the admin site and exports"),
+                 "comms": _("comms: declares and updates incidents"),
+                 "manager": _("manager: reads every page of the team's brands"),
+                 "analyst": _("analyst: reads and exports CSV")}
+        logins = demo_logins()
+        context["demo_logins"] = [(username, roles[role]) for username, role in logins]
+        context["demo_password"] = DEMO_PASSWORD if logins else ""
+        return context
 
 
 def _incident_for(request: HttpRequest, pk: int) -> Incident:
@@ -79,14 +98,20 @@ def home(request: HttpRequest) -> HttpResponse:
     brands = brands_visible_to(request.user)
     incidents = Incident.objects.filter(brand__in=brands).select_related("brand")
     brand_slug, status, day = request.GET.get("brand", ""), request.GET.get("status", ""), request.GET.get("date", "")
+    # A filter that cannot be used says so: an unknown brand or status would otherwise show an empty list.
+    if brand_slug and not brands.filter(slug=brand_slug).exists():
+        return bad_input(request, _("There is no brand %(slug)s among your brands.") % {"slug": date_inputs.quoted(brand_slug)})
+    if status and status not in Incident.Status.values:
+        return bad_input(request, _("status %(value)s is not one of %(choices)s.") % {
+            "value": date_inputs.quoted(status), "choices": ", ".join(Incident.Status.values)})
+    try:
+        on_day = date_inputs.parse_day(day, field="date") if day else None
+    except date_inputs.DateInputError as error:
+        return bad_input(request, str(error))
     if brand_slug:
         incidents = incidents.filter(brand__slug=brand_slug)
-    if status in Incident.Status.values:
+    if status:
         incidents = incidents.filter(status=status)
-    try:
-        on_day = dt.date.fromisoformat(day) if day else None
-    except ValueError:
-        on_day = None
     if on_day:
         # Incidents whose window touches that day (UTC; the list shows each brand's own zone).
         day_start = dt.datetime.combine(on_day, dt.time(), dt.UTC)

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from incidents.models import Brand, OfficialAccount
+from socialfeed.clients.base import is_numeric_id
 from socialfeed.clients.x import snowflake_time, tweet_to_post
 from socialfeed.normalised import NormalisedPost
 from socialfeed.services import IngestResult, posts_ingest, rejects_record_rows
@@ -140,7 +141,7 @@ def _tweet_id(value: str, column: str) -> str:
     value = value.strip()
     if value.endswith(".0"):  # the Kaggle file writes some ids as floats ("3.0")
         value = value[:-2]
-    if not value.isdigit():
+    if not is_numeric_id(value):  # ASCII digits: "²" and "١٢" are not tweet ids
         raise ValueError(f"{column} {value!r} is not a tweet id")
     return value
 
@@ -214,7 +215,7 @@ def read_x_jsonl(path: Path) -> Iterator[Row]:
         users = {u.get("id"): u for u in (page.get("includes") or {}).get("users", []) if isinstance(u, dict)}
         for tweet in page.get("data", []):
             try:
-                if not isinstance(tweet, dict) or not str(tweet.get("id", "")).isdigit():
+                if not isinstance(tweet, dict) or not is_numeric_id(str(tweet.get("id", ""))):
                     raise ValueError(f"tweet id {tweet.get('id') if isinstance(tweet, dict) else tweet!r} is not an id")
                 yield Row(line, post=tweet_to_post(tweet, users))
             except (ValueError, KeyError, TypeError) as exc:

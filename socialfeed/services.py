@@ -31,6 +31,7 @@ from socialfeed.locks import mention_writes_serialise
 from socialfeed.matching import BrandDirectory
 from socialfeed.models import Mention, Post, PostAlias, RejectedPost, Source
 from socialfeed.normalised import NormalisedPost, Unstorable, json_clean, post_fit
+from socialfeed.post_links import web_link
 from socialfeed.rollups import rollups_refresh
 from socialfeed.signals import posts_ingested
 
@@ -280,7 +281,7 @@ def _ingest_platform(*, platform: str, posts: dict[str, NormalisedPost], source:
             author_handle=incoming.author_handle, created_at=incoming.created_at, text=incoming.text,
             lang=incoming.lang, in_reply_to_id=incoming.in_reply_to_id,
             in_reply_to_author_id=incoming.in_reply_to_author_id, conversation_id=conversations[platform_id],
-            is_repost=incoming.is_repost, url=incoming.url[:500], raw=incoming.raw, source=source,
+            is_repost=incoming.is_repost, url=web_link(incoming.url), raw=incoming.raw, source=source,
             is_public=incoming.is_public, edited_at=edited_at,
         )
         # METRICS.md §1: a repost by a brand's account is not the brand's own word: neither reply nor broadcast.

@@ -1,5 +1,11 @@
 """Shared fixtures. Tests marked ``postgres`` or ``redis`` run only where those real services are configured
-(DATABASE_URL / REDIS_URL, as CI's first pass sets them); on the embedded default they are skipped, never faked."""
+(DATABASE_URL / REDIS_URL, as CI's first pass sets them); on the embedded default they are skipped, never faked.
+
+Real data comes from two places. ``data_slices``: small slices of the shared corpora committed under
+tests/data/slices/ (tests/data/README.md says where each comes from), so a fresh clone runs every test that reads
+real posts. ``shared_data``: the whole corpora, only where ``HOTLINE_SHARED_DATA`` names them (CI's first pass
+does); the few tests that need them whole (training the tone model byte-identical, the evaluation tables) skip
+without it. There is deliberately no default folder: a checkout's suite does the same wherever it sits."""
 from __future__ import annotations
 
 import os
@@ -13,7 +19,8 @@ REPO = Path(__file__).resolve().parent.parent
 # the repository, so CI's second pass and a developer's reruns embed nothing twice.
 os.environ.setdefault("HOTLINE_TONE_EMBEDDING_CACHE",
                       str(Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "hotline" / "tone-vectors.sqlite"))
-SHARED_DATA = Path(os.environ.get("HOTLINE_SHARED_DATA", REPO.parent / "shared" / "data"))
+DATA_SLICES = REPO / "tests" / "data" / "slices"
+SHARED_DATA = Path(os.environ["HOTLINE_SHARED_DATA"]) if os.environ.get("HOTLINE_SHARED_DATA") else None
 
 
 def pytest_collection_modifyitems(config, items):
@@ -28,10 +35,52 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_redis)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _redis_keys_of_this_run_deleted():
+    """The run's cache keys and its own default queue (config.settings.test names them after the run, on a
+    shared Redis) are deleted when the run ends: exactly those, never a flush."""
+    yield
+    prefix = getattr(settings, "TEST_RUN_PREFIX", "")
+    if not settings.REDIS_URL or not prefix.startswith("hotline-test-run-"):
+        return
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        keys = list(client.scan_iter(match=f"*{prefix}*", count=1000))  # cache keys, the queue, its bindings
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def run_keys():
+    """The run's own key prefix and queue on the Redis that REDIS_URL names, for Celery worker and beat
+    subprocesses (tests.celery_worker.RunKeys): afterwards exactly its keys are deleted, never a flush, and the
+    test fails if a key of its queue was written outside the prefix."""
+    from tests.celery_worker import RunKeys
+
+    keys = RunKeys(settings.REDIS_URL)
+    yield keys
+    leaked = keys.clean_up()
+    assert not leaked, f"keys written outside the run's prefix: {leaked}"
+
+
+@pytest.fixture(scope="session")
+def data_slices() -> Path:
+    """The committed slices of the shared corpora, in the corpora's own folder layout."""
+    return DATA_SLICES
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
+    """The whole shared corpora; the test is skipped, saying how to run it, when they are not configured."""
+    if SHARED_DATA is None:
+        pytest.skip("needs the whole shared corpora: set HOTLINE_SHARED_DATA=/path/to/shared/data (CI's first "
+                    "pass sets HOTLINE_SHARED_DATA=../shared/data)")
     if not SHARED_DATA.is_dir():
-        pytest.fail(f"Hotline's shared data sets are missing at {SHARED_DATA}; set HOTLINE_SHARED_DATA.")
+        pytest.fail(f"HOTLINE_SHARED_DATA={str(SHARED_DATA)!r} is not a folder: point it at the shared data sets.")
     return SHARED_DATA
 
 

@@ -7,14 +7,19 @@ Celery tasks executed in-process, e-mail printed to the console. ``DATABASE_URL`
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 import dj_database_url
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config.env import env_bool, env_int, env_list, env_str, env_url
+from config.env import env_bool, env_choice, env_int, env_list, env_str, env_url, shown_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+# True only in config.settings.production: the demo (a superuser with a published password) refuses to run there.
+PRODUCTION = False
 
 SECRET_KEY = env_str("SECRET_KEY", "hotline-local-development-key-not-for-production")
 DEBUG = env_bool("DEBUG", False)
@@ -48,6 +53,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "incidents.middleware.ContentSecurityPolicyMiddleware",
+    "incidents.middleware.SignedInNoStoreMiddleware",
     "incidents.middleware.RejectNulCharactersMiddleware",
     # Last, as django-axes asks, so that it sees the authentication outcome.
     "axes.middleware.AxesMiddleware",
@@ -80,6 +86,9 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------------------
 DATABASE_URL = env_url("DATABASE_URL", schemes=("postgres", "postgresql", "sqlite"))
+if DATABASE_URL.startswith(("postgres://", "postgresql://")) and not urlparse(DATABASE_URL).path.strip("/"):
+    raise ImproperlyConfigured(f"DATABASE_URL={shown_url(DATABASE_URL)!r} names no database: end it with /<name>, "
+                               "for example postgres://hotline@db:5432/hotline.")
 # The demo's replay thread writes while pages read. WAL lets readers go on during a write; IMMEDIATE
 # transactions take the write lock up front, so a transaction never fails upgrading a read lock, it waits.
 _SQLITE_OPTIONS = {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
@@ -96,7 +105,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 BOARD_SHARED_SECONDS = 1
 
 # --- Redis: Celery broker, result backend, cache and locks ---------------------------------------------
-REDIS_URL = env_url("REDIS_URL", schemes=("redis", "rediss"))
+REDIS_URL = env_url("REDIS_URL", schemes=("redis", "rediss"), needs_host=True)
+_redis_db = urlparse(REDIS_URL).path.strip("/")
+if _redis_db and not (_redis_db.isascii() and _redis_db.isdigit()):
+    raise ImproperlyConfigured(f"REDIS_URL={shown_url(REDIS_URL)!r} names database {_redis_db!r}: a Redis database "
+                               "is a number, for example redis://redis:6379/0.")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     CELERY_BROKER_URL = REDIS_URL
@@ -211,6 +224,10 @@ LOGOUT_REDIRECT_URL = "login"
 
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = 1  # hours
+# Locked out per user name and client address; the address is the one Hotline's trusted reverse proxies report
+# (config/client_address.py): 0 = reached directly, REMOTE_ADDR; N = the N-th X-Forwarded-For entry from the right.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+AXES_CLIENT_IP_CALLABLE = "config.client_address.client_address"
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
@@ -237,9 +254,9 @@ STORAGES = {
 EMAIL_URL = env_url("EMAIL_URL", schemes=("smtp", "smtps", "console"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Hotline <hotline@localhost>")
 if EMAIL_URL and not EMAIL_URL.startswith("console"):
-    from urllib.parse import unquote, urlparse
-
     _email = urlparse(EMAIL_URL)
+    if not _email.hostname:
+        raise ImproperlyConfigured(f"EMAIL_URL={shown_url(EMAIL_URL)!r} names no mail server: smtp://user:pass@host:587.")
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_HOST = _email.hostname or "localhost"
     EMAIL_PORT = _email.port or (465 if _email.scheme == "smtps" else 25)
@@ -249,7 +266,8 @@ if EMAIL_URL and not EMAIL_URL.startswith("console"):
     EMAIL_TIMEOUT = 20
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# Links in e-mails point here: only an http(s) address with a host (never javascript:, never a bare path).
+SITE_URL = env_url("SITE_URL", schemes=("http", "https"), needs_host=True) or "http://127.0.0.1:8000"
 
 # --- Platform credentials (sources without them show "not configured") ---------------------------------
 X_BEARER_TOKEN = env_str("X_BEARER_TOKEN")
@@ -278,5 +296,6 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"],
+             "level": env_choice("LOG_LEVEL", "INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))},
 }

@@ -7,12 +7,16 @@ from .base import *  # noqa: F401,F403
 from .base import ALLOWED_HOSTS, DATABASE_URL
 
 DEBUG = False
+PRODUCTION = True  # incidents.demo refuses to load or serve the demo (its superuser's password is published)
 
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
     raise ImproperlyConfigured("SECRET_KEY must be set to a random string of at least 50 characters in production.")
 if not env_str("ALLOWED_HOSTS"):
     raise ImproperlyConfigured("ALLOWED_HOSTS must name the host names Hotline answers to in production.")
+if "*" in ALLOWED_HOSTS:
+    raise ImproperlyConfigured(f"ALLOWED_HOSTS={env_str('ALLOWED_HOSTS')!r} accepts any host name: name the host "
+                               "names Hotline answers to in production (a leading dot covers subdomains).")
 if not DATABASE_URL.startswith(("postgres://", "postgresql://")):
     raise ImproperlyConfigured("DATABASE_URL must point to PostgreSQL in production (SQLite is for the demo).")
 assert ALLOWED_HOSTS

@@ -20,5 +20,15 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": ""}  # in-memory for speed
 if REDIS_URL:
-    # Tests use their own Redis database so they never disturb a developer's running Hotline.
-    pass
+    # Redis may be shared with a developer's Hotline or another checkout's tests: what this test process writes
+    # there is named after its own run, and tests/conftest.py deletes exactly those keys at the end. The cache's
+    # keys carry the run's prefix; a task queued by code under test (an alert check after ingestion) goes to the
+    # run's own default queue, which no worker reads, instead of the "celery" queue a running Hotline serves.
+    # (Worker tests start their workers on queues and prefixes of their own: tests/celery_worker.py.)
+    import uuid
+
+    from .base import CACHES
+
+    TEST_RUN_PREFIX = f"hotline-test-run-{uuid.uuid4().hex}"
+    CACHES["default"]["KEY_PREFIX"] = TEST_RUN_PREFIX
+    CELERY_TASK_DEFAULT_QUEUE = TEST_RUN_PREFIX

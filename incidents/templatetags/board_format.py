@@ -8,6 +8,8 @@ from django import template
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from socialfeed.post_links import web_link as _web_link
+
 register = template.Library()
 
 
@@ -32,6 +34,12 @@ def duration_text(seconds: float | None) -> str:
 @register.filter
 def percent_text(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.0f} %"
+
+
+@register.filter
+def web_link(url: str | None) -> str:
+    """A post's link only when it is http(s) (socialfeed.post_links); "" renders no link at all."""
+    return _web_link(url)
 
 
 @register.filter

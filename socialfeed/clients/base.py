@@ -245,15 +245,21 @@ def html_to_text(html: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
+def is_numeric_id(value: str) -> bool:
+    """An X or Mastodon id: ASCII digits only. ``str.isdigit()`` alone also takes "²" or "٣", which ``int()``
+    then refuses or reads as another number."""
+    return bool(value) and value.isascii() and value.isdigit()
+
+
 def newest_numeric_id(ids: list[str], since_id: str) -> str:
     """The largest snowflake id among ``ids`` and ``since_id`` (X and Mastodon ids grow with time)."""
-    candidates = [i for i in [*ids, since_id] if i and i.isdigit()]
+    candidates = [i for i in [*ids, since_id] if is_numeric_id(i)]
     if not candidates:
         return since_id
     return max(candidates, key=int)
 
 
 def is_newer_id(candidate: str, since_id: str) -> bool:
-    if not since_id or not since_id.isdigit() or not candidate.isdigit():
+    if not is_numeric_id(since_id) or not is_numeric_id(candidate):
         return True
     return int(candidate) > int(since_id)

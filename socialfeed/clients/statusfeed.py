@@ -21,6 +21,7 @@ from socialfeed.clients.base import (
     epoch_to_utc,
     html_to_text,
     http_timeout,
+    is_numeric_id,
     json_safe,
     parse_iso_datetime,
 )
@@ -226,7 +227,7 @@ class StatusFeedClient:
 def _retry_after(value: str | None) -> datetime | None:
     if not value:
         return None
-    if value.strip().isdigit():
+    if is_numeric_id(value.strip()) and len(value.strip()) < 10:  # seconds; ASCII digits only
         return epoch_to_utc(datetime.now(tz=UTC).timestamp() + int(value))
     try:
         from email.utils import parsedate_to_datetime

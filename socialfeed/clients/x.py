@@ -24,6 +24,7 @@ from socialfeed.clients.base import (
     epoch_to_utc,
     http_timeout,
     is_newer_id,
+    is_numeric_id,
     newest_numeric_id,
     parse_iso_datetime,
 )
@@ -74,8 +75,8 @@ def _search_window(*, since_id: str, until: str, not_before: datetime | None,
     reason = ("X recent search only reaches 7 days back; posts from before "
               f"{window_start:%Y-%m-%d %H:%M} UTC could not be read")
     lost: list[LostRange] = []
-    since_at = snowflake_time(since_id) if since_id.isdigit() else not_before
-    until_at = snowflake_time(until) if until.isdigit() else None
+    since_at = snowflake_time(since_id) if is_numeric_id(since_id) else not_before
+    until_at = snowflake_time(until) if is_numeric_id(until) else None
     if until_at is not None and until_at <= window_start:
         # Even the rest of an open gap is out of reach now.
         return since_id, _NOTHING_LEFT, None, [LostRange(since_at, until_at, reason)]
@@ -137,6 +138,8 @@ def tweet_to_post(tweet: dict[str, Any], users: dict[str, dict[str, Any]]) -> No
     - Mentions: the accounts X lists in ``entities.mentions`` (by id and user name).
     """
     raw_id = str(tweet["id"])
+    if not is_numeric_id(raw_id):
+        raise ValueError(f"tweet id {raw_id[:40]!r} is not a tweet id (ASCII digits)")
     author_id = str(tweet.get("author_id") or "")
     handle = str(users.get(author_id, {}).get("username") or "")
     in_reply_to_id = ""
@@ -146,7 +149,7 @@ def tweet_to_post(tweet: dict[str, Any], users: dict[str, dict[str, Any]]) -> No
             in_reply_to_id = str(ref.get("id") or "")
         elif ref.get("type") == "retweeted":
             is_repost = True
-    history = [str(i) for i in tweet.get("edit_history_tweet_ids") or [] if str(i).isascii() and str(i).isdigit()]
+    history = [str(i) for i in tweet.get("edit_history_tweet_ids") or [] if is_numeric_id(str(i))]
     canonical = history[0] if history else raw_id
     aliases = tuple(dict.fromkeys(i for i in [*history, raw_id] if i != canonical))
     created = tweet.get("created_at")
@@ -319,6 +322,9 @@ class XClient:
             for tweet in payload.get("data") or []:
                 if not isinstance(tweet, dict) or "id" not in tweet:
                     raise SourceError("X sent a tweet without an id; the page was not stored.")
+                if not is_numeric_id(str(tweet["id"])):
+                    raise SourceError(f"X sent a tweet whose id {str(tweet['id'])[:40]!r} is not a number; "
+                                      "the page was not stored.")
                 tweets.append((tweet, users))
             token = str((payload.get("meta") or {}).get("next_token") or "") or None
             return tweets, token, state["remaining"] == 0

@@ -438,7 +438,7 @@
     }
     post.appendChild(document.createTextNode(item.text));
     var linkCell = cell(row, "q-link", columnLabels[offset + 3]);
-    if (item.url) {
+    if (item.url && /^https?:\/\//i.test(item.url)) {  // the server sends only http(s) links
       var link = document.createElement("a");
       link.href = item.url; link.rel = "noopener noreferrer"; link.target = "_blank";
       link.textContent = item.open_label;
@@ -594,7 +594,7 @@
       head.textContent = item.at + " · @" + item.author + " · " + extra(item) + " ";
       li.appendChild(head);
       li.appendChild(document.createTextNode(item.text + " "));
-      if (item.url) {
+      if (item.url && /^https?:\/\//i.test(item.url)) {  // the server sends only http(s) links
         var a = document.createElement("a");
         a.href = item.url; a.rel = "noopener noreferrer"; a.target = "_blank";
         a.textContent = item.platform + " — " + T.textOpen;

@@ -90,7 +90,7 @@ def test_alerts_check_prints_what_it_raised_cleared_and_delivered(incident, chan
 
 
 def test_alerts_check_names_a_bad_option(team):
-    with pytest.raises(CommandError, match="--now: 'yesterday' is not an ISO 8601"):
+    with pytest.raises(CommandError, match="--now 'yesterday' is not a date Hotline can read"):
         call_command("alerts_check", "--now", "yesterday")
     with pytest.raises(CommandError, match="--brand: unknown brand slug"):
         call_command("alerts_check", "--brand", "nope")

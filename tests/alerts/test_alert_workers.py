@@ -3,8 +3,9 @@
 A complaint spike is replayed through ingestion (the demo replay source, polled by a worker, stored by
 ``posts_ingest``); the check that ingestion queues and the beats' checks every 2 s all evaluate it, and still each
 channel gets the alert exactly once: e-mail through aiosmtpd, Slack and a signed webhook through local HTTP servers,
-the webhook answering 500 twice before 200. Workers and beats are subprocesses on this test's Redis database
-(``HOTLINE_TEST_REDIS_DB``) and the pytest test database; every wait is bounded; all are stopped at teardown.
+the webhook answering 500 twice before 200. Workers and beats are subprocesses on the Redis that REDIS_URL names,
+under the run's own key prefix and queue (``run_keys``: nothing is flushed, exactly the run's keys are deleted),
+and the pytest test database; every wait is bounded; all are stopped at teardown.
 """
 from __future__ import annotations
 
@@ -18,15 +19,12 @@ import time
 from pathlib import Path
 
 import pytest
-import redis
-from celery import Celery
 from django.utils import timezone
 
 from incidents.alert_channels import alert_channel_add
 from incidents.models import Alert, AlertDelivery, Brand, OfficialAccount, Team
 from socialfeed.models import Mention, Source
-from tests.celery_worker import WorkerProcess, wait_for
-from tests.polling.test_workers import _database_url, _redis_url
+from tests.celery_worker import database_url, wait_for
 from tests.receivers import HttpReceiver, SmtpInbox
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -36,33 +34,28 @@ WAIT_LIMIT = 60
 SECRET = "a-long-shared-secret-for-tests"
 BEAT_EVERY = 2  # seconds between the beats' alert checks (ALERTS_CHECK_SECONDS)
 # The worker sends e-mail through the test's SMTP server: test settings keep mail in memory otherwise.
-WORKER_MAIN = """\
-import os
-import django
-django.setup()
+SMTP_SETUP = """\
 from django.conf import settings
 settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", int(os.environ["HOTLINE_TEST_SMTP_PORT"])
 settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
 settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-from celery.__main__ import main
-main()
 """
 
 
 def _env(smtp_port: int) -> dict[str, str]:
-    return {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": _database_url(),
-            "REDIS_URL": _redis_url(), "DB_CONN_MAX_AGE": "0", "ALERT_WEBHOOK_ALLOW_PRIVATE": "true",
+    return {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": database_url(),
+            "DB_CONN_MAX_AGE": "0", "ALERT_WEBHOOK_ALLOW_PRIVATE": "true",
             "ALERT_RETRY_BASE_SECONDS": "1", "ALERTS_CHECK_SECONDS": str(BEAT_EVERY),
             "SITE_URL": "https://hotline.example", "HOTLINE_TEST_SMTP_PORT": str(smtp_port)}
 
 
 class BeatProcess:
-    def __init__(self, *, name: str, env: dict[str, str], tmp_path: Path) -> None:
+    def __init__(self, *, name: str, env: dict[str, str], tmp_path: Path, main: str) -> None:
         self.log = tmp_path / f"{name}.log"
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO",
+                [sys.executable, "-c", main, "-A", "config", "beat", "--loglevel=INFO",
                  "-s", str(tmp_path / f"{name}-schedule"), "--pidfile", str(tmp_path / f"{name}.pid")],
                 cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
 
@@ -80,15 +73,9 @@ class BeatProcess:
 
 
 @pytest.fixture
-def broker():
-    """A producer on the test Redis database, and that database emptied before and after."""
-    client = redis.Redis.from_url(_redis_url())
-    client.flushdb()
-    app = Celery("hotline-alerts-test", broker=_redis_url())
-    yield app
-    app.close()
-    client.flushdb()
-    client.close()
+def broker(run_keys):
+    """A producer on REDIS_URL under the run's key prefix and queue (run_keys deletes exactly its keys after)."""
+    return run_keys.broker("hotline-alerts-test")
 
 
 @pytest.fixture
@@ -103,18 +90,19 @@ def receivers():
 
 
 @pytest.fixture
-def celery_processes(tmp_path, broker, receivers):
+def celery_processes(tmp_path, broker, receivers, run_keys):
     inbox = receivers[0]
     env = _env(inbox.port)
     started: list = []
 
     def _start():
-        workers = [WorkerProcess(name=f"alerts-{n}", queue="celery", env=env, log=tmp_path / f"alerts-{n}.log",
-                                 wait_limit=WAIT_LIMIT, python_args=("-c", WORKER_MAIN)) for n in "ab"]
+        workers = [run_keys.worker(name=f"alerts-{n}", env=env, log=tmp_path / f"alerts-{n}.log",
+                                   wait_limit=WAIT_LIMIT, setup=SMTP_SETUP) for n in "ab"]
         started.extend(workers)
         for worker in workers:
             worker.wait_ready()
-        beats = [BeatProcess(name=f"beat-{n}", env=env, tmp_path=tmp_path) for n in "ab"]
+        beats = [BeatProcess(name=f"beat-{n}", env=run_keys.env(env), tmp_path=tmp_path, main=run_keys.main())
+                 for n in "ab"]
         started.extend(beats)
         return workers, beats
 

@@ -36,12 +36,17 @@ def _export(kind: str, user, **params) -> list[dict]:
     return list(csv.DictReader(io.StringIO("".join(exports.csv_chunks(kind=kind, rows=rows)))))
 
 
-def _cell(value) -> str:
-    """A JSON value as the CSV writes it ("" for no value, true/false for booleans)."""
+def _cell(value, name: str = "") -> str:
+    """A JSON value as the CSV writes it ("" for no value, true/false for booleans, figures rounded as the exports
+    round them: incidents.export_cells.figure). The API gives figures unrounded."""
+    from incidents.export_cells import figure
+
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and name:
+        return str(figure(name, value))
     return str(value)
 
 
@@ -64,11 +69,11 @@ def test_the_apis_incident_figures_are_the_incidents_exports(demo, api_as):
                 pairs[f"{phase}_{figure}"] = f["phases"][phase][figure]
             pairs[f"{phase}_km_median_not_reached_over_s"] = f["phases"][phase]["km_not_reached_over_s"]
         for column, value in pairs.items():
-            assert _cell(value) == row[column], (incident["title"], column, value, row[column])
+            assert _cell(value, column) == row[column], (incident["title"], column, value, row[column])
             compared += 1
         # The board's window figures (rollups) and the export's "during" phase (mentions) agree too.
         for figure in ("mentions", "answered", "reply_rate", "answered_within_target", "median_frt_s", "p90_frt_s"):
-            assert _cell(f[figure]) == row[f"during_{figure}"], (incident["title"], figure)
+            assert _cell(f[figure], figure) == row[f"during_{figure}"], (incident["title"], figure)
     assert compared > 100
     ongoing = [i for i in incidents if i["ongoing"]]
     assert ongoing and all(i["figures"]["mentions"] > 0 for i in ongoing)  # the comparison is not of empty sets
@@ -92,7 +97,7 @@ def test_the_apis_weekly_figures_are_the_brand_weeks_exports(demo, api_as):
             value = week[renamed.get(column, column)]
             if column == "as_of_utc":
                 value = dt.datetime.fromisoformat(value.replace("Z", "+00:00")).isoformat()
-            assert _cell(value) == row[column], (week["brand"], week["week"], column, value, row[column])
+            assert _cell(value, column) == row[column], (week["brand"], week["week"], column, value, row[column])
         assert len(week["incidents"]) == int(row["incidents"])
         busy += week["mentions"] > 0
     assert busy >= 4  # weeks with mentions and answers, not only empty ones

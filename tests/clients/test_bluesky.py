@@ -1,5 +1,5 @@
 """Bluesky client through the real atproto SDK and httpx, against a local XRPC server serving the recorded
-postView from shared/data/bluesky_atproto_fixtures (fetched from bsky.social by the SDK's own tests)."""
+postView from bluesky_atproto_fixtures, copied into tests/data/slices (fetched from bsky.social by the SDK's own tests)."""
 from __future__ import annotations
 
 import base64
@@ -25,8 +25,8 @@ def _jwt(exp: int) -> str:
 
 
 @pytest.fixture
-def recorded_post(shared_data):
-    return json.loads((shared_data / "bluesky_atproto_fixtures" / "thread_view_post_with_embed_media.json")
+def recorded_post(data_slices):
+    return json.loads((data_slices / "bluesky_atproto_fixtures" / "thread_view_post_with_embed_media.json")
                       .read_text())["thread"]["post"]
 
 

@@ -1,5 +1,5 @@
-"""Mastodon client against Mastodon.py's recorded real server responses (shared/data/mastodon_api_fixtures),
-replayed by vcrpy through Mastodon.py's own requests session. Error cases are modified copies."""
+"""Mastodon client against Mastodon.py's recorded real server responses (mastodon_api_fixtures, copied into
+tests/data/slices), replayed by vcrpy through Mastodon.py's own requests session. Error cases are modified copies."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -14,8 +14,8 @@ BASE = "http://localhost:3000"
 
 
 @pytest.fixture
-def cassettes(shared_data):
-    return shared_data / "mastodon_api_fixtures" / "cassettes"
+def cassettes(data_slices):
+    return data_slices / "mastodon_api_fixtures" / "cassettes"
 
 
 def _recorded(cassettes, name):

@@ -1,5 +1,5 @@
-"""X client against tweepy's recorded real API v2 responses (shared/data/tweepy_cassettes), replayed by vcrpy
-through tweepy's own requests session. Error cases are modified copies of those recordings."""
+"""X client against tweepy's recorded real API v2 responses (tweepy_cassettes, copied into tests/data/slices),
+replayed by vcrpy through tweepy's own requests session. Error cases are modified copies of those recordings."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -13,8 +13,8 @@ from tests.clients.conftest import Reply, derive, load_cassette, replay, respons
 
 
 @pytest.fixture
-def cassettes(shared_data):
-    return shared_data / "tweepy_cassettes" / "v2_client"
+def cassettes(data_slices):
+    return data_slices / "tweepy_cassettes" / "v2_client"
 
 
 def _recorded(cassettes, name):
@@ -195,6 +195,23 @@ def test_it_reports_a_malformed_page_without_storing_part_of_it(cassettes, tmp_p
     with replay(path), pytest.raises(SourceError) as caught:
         _client().fetch(kind="mentions", account_user_id="783214")
     assert "malformed" in str(caught.value) and not caught.value.permanent
+
+
+@pytest.mark.parametrize("tweet_id", ["١٢٣٤", "²", "１２３", "12a"])
+def test_it_takes_only_ascii_digits_as_tweet_ids(cassettes, tmp_path, tweet_id):
+    from socialfeed.clients.base import is_newer_id, newest_numeric_id
+    from socialfeed.clients.x import tweet_to_post
+
+    mentions, = _recorded(cassettes, "get_users_mentions")
+    page = response_json(mentions)
+    page["data"][0]["id"] = tweet_id
+    path = write_cassette(tmp_path, "unicode-id", [derive(mentions, body=page)])
+    with replay(path), pytest.raises(SourceError, match="is not a number; the page was not stored"):
+        _client().fetch(kind="mentions", account_user_id="783214")
+    with pytest.raises(ValueError, match="is not a tweet id"):
+        tweet_to_post(page["data"][0], {})
+    # The cursor never takes one, and comparing with one never fails.
+    assert newest_numeric_id([tweet_id, "7"], "5") == "7" and is_newer_id(tweet_id, "5") is True
 
 
 def test_it_gives_up_on_a_slow_answer_at_the_timeout(local_server):

@@ -79,6 +79,60 @@ def test_docker_compose_shares_one_hotline_service_for_web_worker_and_beat():
 
 
 @pytest.mark.django_db
+def test_the_login_page_lists_the_demo_logins_only_while_the_demo_serves(client, monkeypatch, settings):
+    from incidents import demo
+
+    demo.demo_users_create()  # what demo_load does for the logins (the posts are not needed here)
+    monkeypatch.setattr(demo, "_serving_demo", False)
+    assert "Demo logins" not in client.get("/login/").content.decode()  # loaded, but not served as the demo
+    demo.demo_serving_starts()
+    page = client.get("/login/").content.decode()
+    assert "Demo logins" in page and "<code>hotline-demo</code>" in page
+    for username, role in (("demo", "administrator"), ("comms", "comms"), ("manager", "manager"),
+                           ("analyst", "analyst")):
+        assert f"<td><code>{username}</code></td><td>{role}:" in page
+    settings.PRODUCTION = True
+    assert "Demo logins" not in client.get("/login/").content.decode()
+    assert "hotline-demo" not in client.get("/login/").content.decode()
+
+
+@pytest.mark.django_db
+def test_demo_is_the_only_administrator_of_the_demo():
+    from django.contrib.auth import get_user_model
+
+    from incidents.demo import demo_users_create
+    from incidents.roles import can_export, can_manage_incidents, role_of
+
+    demo_users_create()
+    users = {u.username: u for u in get_user_model().objects.all()}
+    assert {name for name, u in users.items() if u.is_superuser or u.is_staff} == {"demo"}
+    assert {name: role_of(u) for name, u in users.items()} == {
+        "demo": "admin", "comms": "comms", "manager": "manager", "analyst": "analyst"}
+    assert {n for n, u in users.items() if can_export(u)} == {"demo", "analyst"}
+    assert {n for n, u in users.items() if can_manage_incidents(u)} == {"demo", "comms"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("command", ["load_demo", "run_demo"])
+def test_the_demo_refuses_to_run_under_production_settings(settings, monkeypatch, command):
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from incidents import demo
+
+    monkeypatch.setattr(demo, "_serving_demo", False)
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError, match="never runs under production settings"):
+        call_command(command)
+    with pytest.raises(demo.DemoRefused):
+        demo_load(now=NOW)
+    with pytest.raises(demo.DemoRefused):
+        demo.demo_users_create()
+    assert not get_user_model().objects.exists() and demo.demo_logins() == []
+
+
+@pytest.mark.django_db
 def test_the_demo_runs_the_beat_schedule_in_process_so_alerts_are_sent(monkeypatch, settings):
     import datetime as dt
 

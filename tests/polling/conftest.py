@@ -201,3 +201,4 @@ def brand(db):
     return Brand.objects.create(name="Ondine Mobile", slug="ondine", time_zone="Europe/Paris", languages=["fr"])
 
 
+

@@ -1,80 +1,54 @@
 """Real Celery workers on Redis and PostgreSQL: two workers racing for one source, and a worker killed mid-poll.
 
-Each worker is a ``celery -A config worker`` subprocess (solo pool, concurrency 1) on its own Redis database and
-queue, reading the pytest test database. Every wait is bounded; workers are terminated in fixture teardown.
+Each worker is a ``celery -A config worker`` subprocess (solo pool, concurrency 1) on the Redis that
+``REDIS_URL`` names, reading the pytest test database. Redis may be shared (a developer's Hotline, other
+checkouts' tests): everything these workers and the test's producer write there (queues, unacknowledged tasks,
+bindings, poll locks) lives under a key prefix of this run only, and teardown deletes exactly those keys. Nothing
+is flushed. Every wait is bounded; workers are terminated in fixture teardown.
 """
 from __future__ import annotations
 
 import os
 import time
 from pathlib import Path
-from urllib.parse import quote, urlparse, urlunparse
 
 import pytest
 import redis
 from celery import Celery
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
+from socialfeed.locks import lock_key
 from socialfeed.models import Post, Source
-from tests.celery_worker import WorkerProcess, wait_for
+from tests.celery_worker import RunKeys, WorkerProcess, database_url, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 REPO = Path(__file__).resolve().parent.parent.parent
-REDIS_DB = int(os.environ.get("HOTLINE_TEST_REDIS_DB", "13"))  # a database of its own: never a developer's queues
-QUEUE = "hotline-test-polling"
 VISIBILITY_TIMEOUT = 4
 LOCK_TTL = 3
 WAIT_LIMIT = 40
-
-
-def _redis_url() -> str:
-    parsed = urlparse(settings.REDIS_URL)
-    return urlunparse(parsed._replace(path=f"/{REDIS_DB}"))
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    auth = quote(db["USER"] or "")
-    if db.get("PASSWORD"):
-        auth += ":" + quote(db["PASSWORD"])
-    host = db.get("HOST") or "127.0.0.1"
-    port = db.get("PORT") or 5432
-    return f"postgres://{auth}@{host}:{port}/{db['NAME']}"
 
 
 def _wait_for(condition, *, what: str, limit: float = WAIT_LIMIT):
     return wait_for(condition, what=what, limit=limit)
 
 
-def Worker(name: str, log_dir: Path) -> WorkerProcess:  # noqa: N802 - reads as the class it builds
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": _database_url(),
-           "REDIS_URL": _redis_url(), "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
-           "SOURCE_LOCK_TTL_SECONDS": str(LOCK_TTL), "DB_CONN_MAX_AGE": "0"}
-    return WorkerProcess(name=name, queue=QUEUE, env=env, log=log_dir / f"{name}.log", wait_limit=WAIT_LIMIT)
+@pytest.fixture
+def broker(run_keys: RunKeys) -> Celery:
+    """A producer on REDIS_URL under the run's key prefix (run_keys deletes exactly its keys afterwards)."""
+    return run_keys.broker("hotline-polling-test", visibility_timeout=VISIBILITY_TIMEOUT)
 
 
 @pytest.fixture
-def broker():
-    """A producer on the test Redis database, and that database emptied before and after."""
-    client = redis.Redis.from_url(_redis_url())
-    client.flushdb()
-    app = Celery("hotline-polling-test", broker=_redis_url())
-    app.conf.broker_transport_options = {"visibility_timeout": VISIBILITY_TIMEOUT}
-    yield app
-    app.close()
-    client.flushdb()
-    client.close()
+def start_worker(tmp_path, broker, run_keys):
+    workers: list[WorkerProcess] = []
 
-
-@pytest.fixture
-def start_worker(tmp_path, broker):
-    workers: list[Worker] = []
-
-    def _start(name: str) -> Worker:
-        worker = Worker(name, tmp_path)
+    def _start(name: str) -> WorkerProcess:
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": database_url(),
+               "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT), "SOURCE_LOCK_TTL_SECONDS": str(LOCK_TTL),
+               "DB_CONN_MAX_AGE": "0"}
+        worker = run_keys.worker(name=name, env=env, log=tmp_path / f"{name}.log", wait_limit=WAIT_LIMIT)
         workers.append(worker)
         return worker
 
@@ -85,7 +59,7 @@ def start_worker(tmp_path, broker):
 
 def _queue_poll(broker: Celery, source_id: int, requested_at) -> None:
     broker.send_task("socialfeed.tasks.poll_source", args=[source_id],
-                     kwargs={"requested_at": requested_at.isoformat()}, queue=QUEUE)
+                     kwargs={"requested_at": requested_at.isoformat()})  # to the run's own queue
 
 
 def test_two_workers_racing_for_one_source_fetch_it_once_and_store_each_post_once(
@@ -112,7 +86,7 @@ def test_two_workers_racing_for_one_source_fetch_it_once_and_store_each_post_onc
     assert source.cursor == server.newest_cursor and source.posts_stored == 3
 
 
-def test_a_worker_killed_mid_fetch_loses_nothing(broker, start_worker, feed_server, make_feed_source):
+def test_a_worker_killed_mid_fetch_loses_nothing(broker, start_worker, feed_server, make_feed_source, run_keys):
     server = feed_server()
     server.add_entries(3)
     server.hold()  # the platform is slow: the first fetch hangs until we release it
@@ -125,6 +99,9 @@ def test_a_worker_killed_mid_fetch_loses_nothing(broker, start_worker, feed_serv
     delivered_at = time.monotonic()
     victim.process.kill()  # SIGKILL: no acknowledgement, no lock release, no cleanup
     victim.process.wait(timeout=10)
+    # The dead worker's poll lock is left behind (it expires within LOCK_TTL), under the run's prefix only.
+    with redis.Redis.from_url(settings.REDIS_URL) as client:
+        assert client.exists(run_keys.prefix + lock_key(source.pk)) and not client.exists(lock_key(source.pk))
     server.add_entries(1)  # the platform moves on while no worker is polling
     server.release()
     # The broker hands an unacknowledged task to a worker once the visibility timeout has passed; a worker

@@ -127,7 +127,12 @@ def test_it_lets_a_user_subscribe_per_brand_from_their_profile(client, make_bran
     client.force_login(user)
     page = client.get(reverse("reports:digests")).content.decode()
     assert "Ondine Mobile" in page and "Volta" not in page
-    client.post(reverse("reports:digests"), {"brand": [ondine.pk, volta.pk], "time_zone": "Europe/Paris"})
+    # Another team's brand is refused with the value named, and nothing is saved (not half of the form).
+    refused = client.post(reverse("reports:digests"), {"brand": [ondine.pk, volta.pk], "time_zone": "Europe/Paris"},
+                          follow=True)
+    assert f"&#x27;{volta.pk}&#x27; is not one of your brands: nothing was changed." in refused.content.decode()
+    assert not DigestSubscription.objects.exists()
+    client.post(reverse("reports:digests"), {"brand": [ondine.pk], "time_zone": "Europe/Paris"})
     assert list(DigestSubscription.objects.values_list("brand__slug", "time_zone")) == [
         ("ondine-mobile", "Europe/Paris")]
     client.post(reverse("reports:digests"), {"time_zone": "Europe/Paris"})

@@ -10,6 +10,7 @@ from django.http import StreamingHttpResponse
 from django.urls import reverse
 
 from incidents import reports
+from incidents.export_cells import figure
 from incidents.exports import KINDS
 from incidents.models import AuditEntry, Incident, Team
 from socialfeed.selectors import response_stats
@@ -56,8 +57,12 @@ def test_it_gives_an_analyst_no_row_of_another_teams_brand(client, world):
     client.force_login(analyst)
     rows = _rows(client.get(reverse("reports:export", args=["mentions"])))
     assert {r["brand"] for r in rows} == {"ondine-mobile"}
-    asked_for_other = _rows(client.get(reverse("reports:export", args=["mentions"]), {"brand": "volta-energie"}))
-    assert asked_for_other == []
+    # Another team's brand is answered exactly as a brand that does not exist: nothing leaks about it.
+    asked_for_other = client.get(reverse("reports:export", args=["mentions"]), {"brand": "volta-energie"})
+    asked_for_none = client.get(reverse("reports:export", args=["mentions"]), {"brand": "nope"})
+    assert asked_for_other.status_code == asked_for_none.status_code == 400
+    assert asked_for_other.content.decode() == "There is no brand 'volta-energie' among your brands."
+    assert asked_for_none.content.decode() == "There is no brand 'nope' among your brands."
     for kind in KINDS:
         body = b"".join(client.get(reverse("reports:export", args=[kind])).streaming_content).decode()
         assert "volta" not in body
@@ -162,8 +167,147 @@ def test_it_agrees_with_response_stats_in_the_brand_weeks_export(client, world):
         start, end = reports.week_bounds(week=row["week"], zone=paris)
         stats = response_stats(brands=[ondine], start=start, end=end)[0]
         assert int(row["mentions"]) == stats.mentions
-        for figure in ("reply_rate", "median_frt_s", "p90_frt_s", "answered_within_target"):
-            value = getattr(stats, figure)
-            assert row[figure] == ("" if value is None else str(value))
+        for name in ("reply_rate", "median_frt_s", "p90_frt_s", "answered_within_target"):
+            value = figure(name, getattr(stats, name))
+            assert row[name] == ("" if value is None else str(value))
     assert rows[0]["mentions"] == "0" and rows[0]["reply_rate"] == ""
     assert rows[1]["week_start_local"] == "2026-11-02T00:00:00+01:00"
+
+
+@pytest.mark.parametrize("params, reason", [
+    ({"brand": "nope"}, "There is no brand 'nope' among your brands."),
+    ({"platform": "myspace"}, "platform 'myspace' is not one Hotline reads: choose one of x, mastodon, bluesky, "
+                              "reddit, feed."),
+    ({"from": "2026-11-09", "to": "2026-11-02"}, "from '2026-11-09' must come before to '2026-11-02'."),
+    ({"from": "2026-11-09T10:00Z", "to": "2026-11-09T10:00Z"},
+     "from '2026-11-09T10:00Z' must come before to '2026-11-09T10:00Z'."),
+    ({"incident": "²"}, "incident '²' is not an incident number."),
+    ({"incident": "9" * 400}, f"incident '{'9' * 64}…' is not an incident number."),
+    ({"bom": "yes"}, "bom must be 1 or 0, not 'yes'."),
+    ({"raw": "true"}, "raw must be 1 or 0, not 'true'."),
+])
+@pytest.mark.parametrize("kind", ["mentions", "brand-weeks"])
+def test_it_answers_400_with_the_reason_for_a_filter_it_cannot_use(client, world, params, reason, kind):
+    ondine, volta, analyst, incident = world
+    client.force_login(analyst)
+    response = client.get(reverse("reports:export", args=[kind]), params)
+    assert response.status_code == 400
+    assert response.content.decode() == reason
+    assert not AuditEntry.objects.filter(action="export").exists()
+
+
+HOSTILE = '=HYPERLINK("http://evil.example","x")'
+GUID = '=HYPERLINK("http://evil.example","feed")'
+
+
+def _is_number(cell: str) -> bool:
+    """A figure such as -0.5952: a spreadsheet reads it as the number it is, nothing runs."""
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return cell.strip() == cell
+
+
+def test_it_neutralises_every_text_cell_of_every_export_unless_raw_is_asked_for(client, world, ingest):
+    from incidents.export_cells import FORMULA_START
+    from incidents.models import OfficialAccount
+    from socialfeed.normalised import NormalisedPost
+
+    ondine, volta, analyst, incident = world
+    feed = "https://status.ondine.example/feed.atom"
+    OfficialAccount.objects.create(brand=ondine, platform="feed", handle="Ondine status", platform_user_id=feed)
+    # Every text field a platform or a feed controls, set to a formula: a customer post (matched by the tracking
+    # term) and an official status-feed entry whose guid is one.
+    ingest(NormalisedPost(platform="mastodon", platform_id=HOSTILE, author_id=HOSTILE, author_handle=HOSTILE,
+                          created_at=at("2026-11-05 09:30:00"), text="-Ondine is down again", lang="=1+1",
+                          in_reply_to_id=HOSTILE, in_reply_to_author_id="+" + HOSTILE, conversation_id="@" + HOSTILE,
+                          url="https://mastodon.example/@x/1"),
+           NormalisedPost(platform="feed", platform_id=GUID, author_id=feed, author_handle="=Ondine status",
+                          created_at=at("2026-11-05 09:40:00"), text="+Investigating a data outage", lang="+fr",
+                          url="https://status.ondine.example/1"))
+    Incident.objects.filter(pk=incident.pk).update(title="=cmd|' /C calc'!A0", affected_services="@SUM(1+1)",
+                                                   affected_regions="\rEverywhere")
+    client.force_login(analyst)
+    for kind in KINDS:
+        rows = [r for r in csv.reader(io.StringIO(b"".join(client.get(
+            reverse("reports:export", args=[kind]), {"from": "2026-11-02", "to": "2026-11-08"}).streaming_content
+        ).decode()))][1:]
+        cells = [cell for row in rows for cell in row]
+        assert cells, kind
+        unsafe = [cell for cell in cells if cell and cell[0] in FORMULA_START and not _is_number(cell)]
+        assert not unsafe, f"{kind}: {unsafe}"
+        raw = [cell for row in csv.reader(io.StringIO(b"".join(client.get(
+            reverse("reports:export", args=[kind]), {"from": "2026-11-02", "to": "2026-11-08", "raw": "1"}
+        ).streaming_content).decode())) for cell in row]
+        if kind != "brand-weeks":  # figures only: nothing a platform wrote
+            assert {"'" + HOSTILE, "'" + GUID, "'=cmd|' /C calc'!A0"} & set(cells), kind
+            assert {HOSTILE, GUID, "=cmd|' /C calc'!A0"} & set(raw), kind
+    posts = {r["post_id"]: r for r in _rows(client.get(reverse("reports:export", args=["posts"])))}
+    hostile = posts["'" + HOSTILE]
+    assert (hostile["lang"], hostile["in_reply_to_id"], hostile["in_reply_to_author_id"], hostile["conversation_id"]) \
+        == ("'=1+1", "'" + HOSTILE, "'+" + HOSTILE, "'@" + HOSTILE)
+    official = _rows(client.get(reverse("reports:export", args=["official-posts"]), {"platform": "feed"}))
+    assert [(r["post_id"], r["author_handle"], r["lang"]) for r in official] == [
+        ("'" + GUID, "'=Ondine status", "'+fr")]
+    audit = AuditEntry.objects.filter(action="export", details__raw=True)
+    assert audit.count() == len(KINDS) and audit.first().user == analyst
+
+
+def test_it_rounds_ratios_to_4_decimals_and_seconds_to_whole_or_3_decimals(client, world, conversation):
+    from incidents import export_cells
+
+    ondine, volta, analyst, incident = world
+    conversation(handle="ondine_mobile", user_id="900", when=at("2026-11-03 09:00:00"), reply_after_s=101880.25,
+                 pid=3, author="c3")
+    client.force_login(analyst)
+    week = next(r for r in _rows(client.get(reverse("reports:export", args=["brand-weeks"]),
+                                            {"brand": "ondine-mobile", "from": "2026-11-02", "to": "2026-11-08"}))
+                if r["week"] == "2026-W45")
+    assert week["mentions"] == "3" and week["answered"] == "2"
+    assert week["reply_rate"] == "0.6667"  # 2/3
+    assert week["median_frt_s"] == "51002.625"  # (125 + 101880.25) / 2
+    mention = next(r for r in _rows(client.get(reverse("reports:export", args=["mentions"]))) if r["post_id"] == "3")
+    assert mention["frt_s"] == "101880.25"
+    assert len(mention["sentiment_score"].split(".")[-1]) <= 4
+    assert export_cells.ratio(0.08070175438596491) == 0.0807 and export_cells.ratio(-0.00001) == 0.0
+    assert export_cells.seconds(101880.00000000001) == 101880 and str(export_cells.seconds(90.0)) == "90"
+    assert export_cells.seconds(12.34567) == 12.346 and export_cells.seconds(None) is None
+
+
+def test_it_names_the_download_from_checked_slugs_only(client, world):
+    from django.utils import timezone
+
+    ondine, volta, analyst, incident = world
+    client.force_login(analyst)
+    today = timezone.now().date().isoformat()
+    url = reverse("reports:export", args=["mentions"])
+    assert client.get(url, {"brand": "ondine-mobile"})["Content-Disposition"] == \
+        f'attachment; filename="hotline-mentions-ondine-mobile-{today}.csv"'
+    assert client.get(url, {"incident": incident.pk, "raw": "1"})["Content-Disposition"] == \
+        f'attachment; filename="hotline-mentions-incident-{incident.pk}-raw-{today}.csv"'
+    assert client.get(url, {"brand": 'ondine-mobile"; filename="evil.exe'}).status_code == 400
+
+
+def test_it_refuses_the_export_to_staff_who_are_not_analysts(client, world, make_user):
+    from django.contrib.auth.models import Permission
+
+    for role in ("comms", "manager"):
+        staff = make_user(username=f"staff-{role}", role=role, teams=["Telecom"])
+        staff.is_staff = True
+        staff.save()
+        staff.user_permissions.set(Permission.objects.filter(content_type__app_label="incidents"))
+        client.force_login(staff)
+        assert client.get(reverse("reports:export", args=["mentions"])).status_code == 403
+        assert "Download CSV" not in client.get(reverse("reports:week")).content.decode()
+    assert not AuditEntry.objects.filter(action="export").exists()
+
+
+def test_the_pages_offer_the_raw_csv_as_a_separate_knowing_choice(client, world):
+    ondine, volta, analyst, incident = world
+    client.force_login(analyst)
+    week = client.get(reverse("reports:week"), {"week": "2026-W45"}).content.decode()
+    assert "raw=1\">Raw CSV (pandas, BI tools; not for spreadsheets)</a>" in week
+    brand = client.get(reverse("reports:brand", args=["ondine-mobile"])).content.decode()
+    assert 'name="raw" value="1"' in brand and "never open it in a spreadsheet" in brand
+    assert 'name="raw" value="1" checked' not in brand

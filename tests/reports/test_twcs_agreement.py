@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
-from incidents import digest, reports
+from incidents import digest, export_cells, reports
 from incidents.models import Brand, DigestSubscription
 from incidents.templatetags.report_format import duration, km_median, percent
 from socialfeed.models import Mention
@@ -31,9 +31,9 @@ def _shown(stats, figure):
 
 
 @pytest.fixture
-def twcs(db, shared_data):
+def twcs(db, data_slices):
     try:
-        call_command("import_posts", str(shared_data / "twcs" / "twcs_random_sample_divya-gh.csv"),
+        call_command("import_posts", str(data_slices / "twcs" / "twcs_random_sample_divya-gh.csv"),
                      "--format", "twcs", "--no-progress", stdout=io.StringIO(), stderr=io.StringIO())
     except CommandError:
         pass  # a few malformed rows are reported and skipped; the valid rows are stored
@@ -74,9 +74,9 @@ def test_it_agrees_with_response_stats_on_the_twcs_import(client, busiest, setti
         "brand": brand.slug, "from": start.isoformat(), "to": end.isoformat()}).streaming_content).decode()
     [exported] = [r for r in csv.DictReader(io.StringIO(body)) if r["week"] == week]
     assert int(exported["mentions"]) == stats.mentions
-    for figure in FIGURES:
-        value = getattr(stats, figure)
-        assert exported[figure] == ("" if value is None else str(value)), figure
+    for name in FIGURES:
+        value = export_cells.figure(name, getattr(stats, name))
+        assert exported[name] == ("" if value is None else str(value)), name
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     admin.email = "admin@example.org"

@@ -173,6 +173,8 @@ def _check(response, *, user: str, method: str, path: str) -> None:
     where = f"{method} {path} as {user}"
     assert response.status_code == 200 or response.status_code in REFUSALS, \
         f"{where} answered {response.status_code}"
+    # Signed in, nothing is stored by the browser or a proxy, refusals included.
+    assert "no-store" in response.get("Cache-Control", ""), f"{where} can be cached: {response.get('Cache-Control')}"
     body = _body(response)
     for secret in B_SECRETS:
         assert secret not in body, f"{where} ({response.status_code}) shows brand B's {secret!r}"

@@ -138,3 +138,45 @@ def test_it_audits_who_exported_and_who_changed_an_incident(client, hostile, mak
     b"".join(client.get(reverse("reports:export", args=["mentions"]) + "?brand=ondine").streaming_content)
     export = AuditEntry.objects.get(action="export")
     assert export.user == analyst and export.target == "mentions" and export.details["brand"] == "ondine"
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(document.cookie)", "JavaScript:alert(1)", " javascript:alert(1)",
+                                 "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==", "vbscript:msgbox(1)",
+                                 "java\nscript:alert(1)", "//evil.example/x", "https:///no-host", "ftp://x.example/1"])
+def test_it_stores_and_links_only_http_urls(client, make_brand, make_user, url):
+    from socialfeed.models import Post
+    from socialfeed.normalised import NormalisedPost
+    from socialfeed.services import posts_ingest
+
+    team, _ = Team.objects.get_or_create(name="Team A")
+    brand = make_brand(name="Ondine Mobile", slug="ondine", handle="ondine_mobile", user_id="100", team=team)
+    incident = Incident.objects.create(brand=brand, title="Outage", started_at=T0)
+    posts_ingest(posts=[
+        NormalisedPost(platform="x", platform_id="801", author_id="9", author_handle="mallory",
+                       created_at=T0 + timedelta(minutes=1), text="@ondine_mobile down", url=url),
+        NormalisedPost(platform="x", platform_id="802", author_id="9", author_handle="mallory",
+                       created_at=T0 + timedelta(minutes=2), text="@ondine_mobile still down",
+                       url="https://x.com/mallory/status/802"),
+    ])
+    assert dict(Post.objects.values_list("platform_id", "url")) == {"801": "", "802": "https://x.com/mallory/status/802"}
+    # A link stored before the rule existed is not rendered either, on the page or in the board's JSON.
+    Post.objects.filter(platform_id="801").update(url=url)
+    client.force_login(make_user(username="a-comms", role="comms", teams=["Team A"]))
+    page = client.get(reverse("incidents:board", args=[incident.pk])).content.decode()
+    hrefs = re.findall(r'href="([^"]*)"', page)
+    assert "https://x.com/mallory/status/802" in hrefs
+    assert not [h for h in hrefs if not h.startswith(("/", "https://", "http://", "#", "?"))], hrefs
+    queue = json.loads(client.get(reverse("incidents:board_queue", args=[incident.pk])).content)["full"]["rows"]
+    assert {item["url"] for item in queue} == {"", "https://x.com/mallory/status/802"}
+
+
+def test_every_page_a_signed_in_user_sees_is_marked_no_store(client, hostile):
+    brand, incident, comms = hostile
+    client.force_login(comms)
+    for name, args in (("incidents:home", []), ("incidents:board", [incident.pk]),
+                       ("incidents:board_live", [incident.pk]), ("incidents:board_chart", [incident.pk, "volume"]),
+                       ("reports:week", []), ("reports:brand", [brand.slug]), ("reports:digests", []),
+                       ("socialfeed:sources", []), ("incidents:new", [])):
+        response = client.get(reverse(name, args=args))
+        assert response.status_code == 200, name
+        assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"], name

@@ -122,17 +122,15 @@ def test_rescore_tone_accurate_rereads_posts_mentions_and_rollups_together(make_
 @pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-def test_two_real_tone_workers_drain_an_outage_backlog_and_the_rollups_follow(make_brand, tmp_path):
-    """Two real ``celery worker -Q tone`` processes re-read an outage's mentions after they were stored."""
-    import redis
-    from celery import Celery
+def test_two_real_tone_workers_drain_an_outage_backlog_and_the_rollups_follow(make_brand, tmp_path, run_keys):
+    """Two real ``celery worker -Q tone`` processes re-read an outage's mentions after they were stored. They run
+    under the run's own key prefix on REDIS_URL (run_keys): nothing is flushed."""
     from django.utils import timezone
 
     from incidents.models import Incident
     from socialfeed.models import Mention, MinuteRollup, Post
     from socialfeed.tone.accurate import accurate_analyser
-    from tests.celery_worker import WorkerProcess, wait_for
-    from tests.polling.test_workers import _database_url, _redis_url
+    from tests.celery_worker import database_url, wait_for
 
     brand = make_brand()
     start = timezone.now() - timedelta(hours=3)  # the re-read follows what is being stored now
@@ -144,13 +142,11 @@ def test_two_real_tone_workers_drain_an_outage_backlog_and_the_rollups_follow(ma
         post = Post.objects.create(platform="x", platform_id=str(n), created_at=when, text=f"{texts[n % 4]} #{n}",
                                    sentiment_label="neutral", tone_analyser="hotline-linear/fast")
         Mention.objects.create(post=post, brand=brand, created_at=when, matched_by="handle", sentiment_label="neutral")
-    client = redis.Redis.from_url(_redis_url())
-    client.flushdb()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": _database_url(),
-           "REDIS_URL": _redis_url(), "DB_CONN_MAX_AGE": "0", "HOTLINE_TONE_ENCODER_THREADS": "1"}
-    workers = [WorkerProcess(name=f"tone{i}", queue="tone", env=env, log=tmp_path / f"tone{i}.log", wait_limit=60,
-                             python_args=("-c", _WORKER_WITH_ACCURATE_ON)) for i in (1, 2)]
-    app = Celery("hotline-tone-test", broker=_redis_url())
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": database_url(),
+           "DB_CONN_MAX_AGE": "0", "HOTLINE_TONE_ENCODER_THREADS": "1"}
+    workers = [run_keys.worker(name=f"tone{i}", queue="tone", env=env, log=tmp_path / f"tone{i}.log",
+                               wait_limit=60, setup=_ACCURATE_ON) for i in (1, 2)]
+    app = run_keys.broker("hotline-tone-test")
     try:
         for worker in workers:
             worker.wait_ready()
@@ -166,17 +162,7 @@ def test_two_real_tone_workers_drain_an_outage_backlog_and_the_rollups_follow(ma
     finally:
         for worker in workers:
             worker.stop()
-        app.close()
-        client.flushdb()
-        client.close()
 
 
-# The test settings keep the re-read off for the rest of the suite; this worker turns it on before Celery starts.
-_WORKER_WITH_ACCURATE_ON = (
-    "import django\n"
-    "from django.conf import settings\n"
-    "django.setup()\n"
-    "settings.TONE_ACCURATE = True\n"
-    "from celery.__main__ import main\n"
-    "main()\n"
-)
+# The test settings keep the re-read off for the rest of the suite; these workers turn it on before Celery starts.
+_ACCURATE_ON = "from django.conf import settings\nsettings.TONE_ACCURATE = True\n"

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from itertools import islice
 from pathlib import Path
 
 import pytest
@@ -12,24 +11,28 @@ import pytest
 from socialfeed.tone import analyse, analyse_many
 from socialfeed.tone.analysers import MODEL_PATH, load_model
 from socialfeed.tone.features import DENSE_FEATURES, post_features
-from socialfeed.tone.training import airline_tweets, free_tweets, post_words, umsab_tweets, word_table_logits
+from socialfeed.tone.training import airline_tweets, free_tweets, post_words, word_table_logits
 
 
-def _real_posts(shared_data: Path) -> list[tuple[str, str]]:
-    """Some 400 real posts in English and French, with the hints platforms give: none, right, or foreign."""
+def _real_posts(data: Path) -> list[tuple[str, str]]:
+    """Some 400 real posts in English and French (the committed slices: validation tweets of the airline and Free
+    sets, IBM customer-care turns), with the hints platforms give: none, right, or foreign."""
+    import json
+
+    dialogs = json.loads((data / "ibm_twitter_customer_care_cdp" / "dev.json").read_text(encoding="utf-8"))
     texts = [
-        *(e.text for e in islice(airline_tweets(shared_data, validation=True), 150)),
-        *(e.text for e in islice(umsab_tweets(shared_data, lang="fr", split="val"), 100)),
-        *(e.text for e in islice(umsab_tweets(shared_data, lang="en", split="val"), 50)),
-        *(e.text for e in islice(free_tweets(shared_data, validation=True), 100)),
+        *(e.text for e in airline_tweets(data, validation=True)),
+        *(e.text for e in free_tweets(data, validation=True)),
+        *[turn["message"] for d in dialogs for turn in d["dialogContent"]][:100],
         "", "😡😡😡", "ça ne marche pas", "el servicio no funciona",
     ]
     hints = ["", "en", "fr", "und", "fr-FR", "es"]
     return [(text, hints[i % len(hints)]) for i, text in enumerate(texts)]
 
 
-def test_it_scores_a_batch_exactly_as_post_by_post(shared_data: Path):
-    posts = _real_posts(shared_data)
+def test_it_scores_a_batch_exactly_as_post_by_post(data_slices: Path):
+    posts = _real_posts(data_slices)
+    assert len(posts) > 400
     one_by_one = [analyse(text, lang_hint=hint) for text, hint in posts]
     batch = analyse_many([t for t, _ in posts], [h for _, h in posts])
     assert batch == one_by_one
@@ -38,13 +41,13 @@ def test_it_scores_a_batch_exactly_as_post_by_post(shared_data: Path):
     assert {r.label for r in batch} == {"negative", "neutral", "positive"}
 
 
-def test_it_scores_with_the_features_training_saw(shared_data: Path):
+def test_it_scores_with_the_features_training_saw(data_slices: Path):
     # The analyser reads words through a per-word cache of model columns; training reads feature strings.
     # Recomputing the first stage's logits from the strings must give the same numbers.
     model = load_model()
     model_file = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
     with_table = 0
-    posts = _real_posts(shared_data)[:200]
+    posts = _real_posts(data_slices)[:200]
     texts, langs = [t for t, _ in posts], ["en" if i % 2 else "fr" for i in range(len(posts))]
     for text, lang in zip(texts, langs, strict=True):
         logits, table, _, _ = model._first_stage(text, lang)

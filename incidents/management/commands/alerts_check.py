@@ -2,13 +2,11 @@
 every minute, with the deliveries sent here and now (and the retries that are due)."""
 from __future__ import annotations
 
-import datetime as dt
-
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from incidents.alerts import alert_summary, alerts_evaluate, deliveries_due, delivery_attempt
+from incidents.date_inputs import DateInputError, parse_moment
 from incidents.models import Brand
 
 
@@ -22,11 +20,10 @@ class Command(BaseCommand):
     def handle(self, *args, brand, now, **options):
         moment = timezone.now()
         if now:
-            moment = parse_datetime(now)
-            if moment is None:
-                raise CommandError(f"--now: {now!r} is not an ISO 8601 date-time such as 2026-11-23T10:00Z.")
-            if timezone.is_naive(moment):
-                moment = moment.replace(tzinfo=dt.UTC)
+            try:  # within the dates Hotline supports; without an offset it is UTC
+                moment = parse_moment(now, field="--now")[0]
+            except DateInputError as error:
+                raise CommandError(str(error)) from None
         brands = None
         if brand:
             brands = list(Brand.objects.filter(slug__in=brand).order_by("id"))

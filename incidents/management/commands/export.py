@@ -1,7 +1,8 @@
 """python manage.py export KIND [--brand SLUG] [--from ISO] [--to ISO] [--incident ID] [--platform P] [--bom]
---out FILE|-
+[--raw] --out FILE|-
 
-The same CSV as the pages' download buttons, streamed to a file or stdout. Run from a shell on the server, it
+The same CSV as the pages' download buttons, streamed to a file or stdout. ``--raw`` writes text exactly as
+stored (no apostrophe before cells a spreadsheet would run as formulas), for pandas and BI tools. Run from a shell on the server, it
 sees every brand unless ``--user`` names the analyst it runs for (then only that user's brands, and only if they
 may export). Every run is written to the audit log.
 """
@@ -28,10 +29,13 @@ class Command(BaseCommand):
         parser.add_argument("--incident", default="", help="incident number: its outage window only")
         parser.add_argument("--platform", default="", help="x, mastodon, bluesky, reddit or feed")
         parser.add_argument("--bom", action="store_true", help="start with a UTF-8 BOM so Excel reads accents")
+        parser.add_argument("--raw", action="store_true",
+                            help="text exactly as stored, for pandas and BI tools: cells a spreadsheet would run as "
+                                 "formulas are NOT neutralised, so do not open the file in a spreadsheet")
         parser.add_argument("--user", default="", help="export as this user (their brands and permission)")
         parser.add_argument("--out", required=True, help="file to write, or - for stdout")
 
-    def handle(self, *args, kind: str, out: str, bom: bool, user: str, **options) -> None:
+    def handle(self, *args, kind: str, out: str, bom: bool, raw: bool, user: str, **options) -> None:
         try:
             filters = exports.filters_from({
                 "brand": options["brand"], "from": options["start"], "to": options["end"],
@@ -46,13 +50,11 @@ class Command(BaseCommand):
             if account is None or not can_export(account):
                 raise CommandError(f"{user!r} is not a user who may export (analysts and admins only).")
             brands = brands_visible_to(account)
-        if options["brand"] and not brands.filter(slug=options["brand"]).exists():
-            raise CommandError(f"Unknown brand {options['brand']!r}.")
         try:
-            rows = exports.export_start(kind=kind, brands=brands, filters=filters, user=account)
+            rows = exports.export_start(kind=kind, brands=brands, filters=filters, user=account, raw=raw)
         except exports.ExportError as error:
             raise CommandError(str(error)) from None
-        chunks = exports.csv_chunks(kind=kind, rows=rows, bom=bom)
+        chunks = exports.csv_chunks(kind=kind, rows=rows, bom=bom, raw=raw)
         if out == "-":
             stream = sys.stdout if self.stdout._out is sys.stdout else self.stdout._out
             for chunk in chunks:

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import sys
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
 
-from incidents.demo import demo_load
+from incidents.demo import DemoRefused, demo_allowed, demo_load
 
 
 class Command(BaseCommand):
@@ -17,6 +17,10 @@ class Command(BaseCommand):
         parser.add_argument("--fresh", action="store_true", help="Delete the demo brands' data and start again now.")
 
     def handle(self, *args, fresh, **options):
+        try:
+            demo_allowed()
+        except DemoRefused as refused:
+            raise CommandError(str(refused)) from None
         bar = tqdm(unit=" posts", desc="Loading the demo outage", disable=not sys.stderr.isatty(), file=sys.stderr)
         result = demo_load(now=timezone.now(), fresh=fresh, progress=bar.update)
         bar.close()

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_datetime
 
+from incidents import date_inputs
 from incidents.models import Incident, OffPlatformCommunication
 from incidents.services import communication_record
 
@@ -60,6 +61,8 @@ class Command(BaseCommand):
         if sent_at is None:
             raise CommandError(f"--at: {at!r} is not an ISO 8601 date-time such as 2026-03-04T09:30 or "
                                "2026-03-04T09:30+01:00.")
+        if not date_inputs.day_is_supported(sent_at.date()):  # before any zone is applied: year 1 would overflow
+            raise CommandError(f"--at: {at!r} is outside the dates Hotline supports ({date_inputs.supported_range()}).")
         if sent_at.tzinfo is None:
             sent_at = sent_at.replace(tzinfo=found.brand.zone)
         sent_at = sent_at.astimezone(dt.UTC)

@@ -14,7 +14,7 @@ import time
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 from django.utils import timezone
 
@@ -101,6 +101,12 @@ class Command(BaseCommand):
         parser.add_argument("--every", type=float, default=5.0, help="Seconds between polls of due sources.")
 
     def handle(self, *args, addrport, every, **options):
+        from incidents.demo import DemoRefused, demo_serving_starts
+
+        try:
+            demo_serving_starts()  # the login page lists the demo logins from now on (never in production)
+        except DemoRefused as refused:
+            raise CommandError(str(refused)) from None
         stop = threading.Event()
         threading.Thread(target=_poll_forever, args=(stop, every), daemon=True, name="demo-poller").start()
         beat = InProcessBeat(schedule=settings.CELERY_BEAT_SCHEDULE, skip=POLLED_BY_THE_POLLER)

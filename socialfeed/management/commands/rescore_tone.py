@@ -9,10 +9,9 @@ its own transaction, so an interrupted run keeps what it did and a rerun simply 
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils.dateparse import parse_date, parse_datetime
-from django.utils.timezone import is_naive, make_aware
 from tqdm import tqdm
 
+from incidents.date_inputs import DateInputError, parse_moment
 from socialfeed.models import Post
 from socialfeed.tone.analysers import analyser_named
 from socialfeed.tone.encoder import EncoderMissing
@@ -20,15 +19,11 @@ from socialfeed.tone.reread import tone_results_store
 
 
 def _since(value: str):
-    moment = parse_datetime(value)
-    if moment is None:
-        day = parse_date(value)
-        if day is None:
-            raise CommandError(f"--since {value!r} is not an ISO date or date-time (e.g. 2025-03-01T08:00:00Z)")
-        from datetime import datetime, time
-
-        moment = datetime.combine(day, time.min)
-    return make_aware(moment) if is_naive(moment) else moment
+    """An ISO date or date-time within the dates Hotline supports (incidents.date_inputs); a date is UTC midnight."""
+    try:
+        return parse_moment(value, field="--since")[0]
+    except DateInputError as error:
+        raise CommandError(str(error)) from None
 
 
 class Command(BaseCommand):

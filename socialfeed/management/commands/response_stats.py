@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import csv
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
+from incidents.date_inputs import DateInputError, parse_moment
 from incidents.models import Brand
 from socialfeed.selectors import response_stats
 
@@ -17,12 +18,11 @@ BUSINESS_COLUMNS = ["business_median_frt_s", "business_p90_frt_s", "business_ans
 
 
 def parse_instant(value: str, option: str) -> datetime:
-    """An ISO 8601 date or date-time; without a zone it is taken as UTC."""
+    """An ISO 8601 date or date-time within the dates Hotline supports; without a zone it is taken as UTC."""
     try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise CommandError(f"{option} {value!r} is not an ISO 8601 date or date-time (e.g. 2026-03-02T09:00Z).") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+        return parse_moment(value, field=option)[0]
+    except DateInputError as error:
+        raise CommandError(str(error)) from None
 
 
 def format_figure(value: float | None, digits: int) -> str:
