@@ -63,6 +63,11 @@ def moment_is_supported(moment: datetime) -> bool:
         return False
 
 
+def looks_like_day(value: str) -> bool:
+    """Written as a calendar day (YYYY-MM-DD), whether or not it is a real or supported one."""
+    return bool(_DAY.fullmatch(value.strip()))
+
+
 def parse_day(value: str, *, field: str) -> date:
     """A calendar day written YYYY-MM-DD."""
     text = value.strip()

@@ -9,20 +9,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from incidents import reports
+from incidents import date_inputs, reports
 from incidents.models import Incident, Platform
 from socialfeed.models import Post
 
 from .errors import field_error
 
-FIRST_DAY = dt.date(2000, 1, 1)
-LAST_DAY = dt.date(2099, 12, 31)
-FIRST_MOMENT = dt.datetime.combine(FIRST_DAY, dt.time(0), tzinfo=dt.UTC)
-END_MOMENT = dt.datetime.combine(LAST_DAY + dt.timedelta(days=1), dt.time(0), tzinfo=dt.UTC)
 MAX_TEXT = 64  # longer than any date, week, slug or cursor this API reads
 
 
@@ -34,10 +29,6 @@ class Moment:
     day: dt.date | None = None
 
 
-def _supported_range() -> str:
-    return _("from %(first)s to %(last)s") % {"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()}
-
-
 class MomentField(serializers.CharField):
     """An ISO 8601 date (2026-03-02) or date-time (2026-03-02T09:00:00Z; no offset: UTC)."""
 
@@ -46,34 +37,12 @@ class MomentField(serializers.CharField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data) -> Moment:
-        text = super().to_internal_value(data).strip()
-        unreadable = _("%(value)r is not an ISO 8601 date or date-time (for example 2026-03-02 or "
-                       "2026-03-02T09:00:00Z).") % {"value": text[:MAX_TEXT]}
-        if not text.isascii() or len(text) > MAX_TEXT:
-            raise serializers.ValidationError(unreadable)
+        text = super().to_internal_value(data)
         try:
-            day = parse_date(text)
-            moment = None if day else parse_datetime(text.replace("z", "Z"))
-        except ValueError:
-            raise serializers.ValidationError(unreadable) from None
-        if day is not None:
-            if not FIRST_DAY <= day <= LAST_DAY:
-                raise serializers.ValidationError(_("%(value)r is outside the dates Hotline supports (%(range)s).")
-                                                  % {"value": text, "range": _supported_range()})
-            moment = dt.datetime.combine(day + dt.timedelta(days=1) if self.end else day, dt.time(0), tzinfo=dt.UTC)
-            return Moment(at=moment, day=day)
-        if moment is None:
-            raise serializers.ValidationError(unreadable)
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=dt.UTC)
-        try:
-            moment = moment.astimezone(dt.UTC)
-        except (OverflowError, ValueError):
-            moment = None
-        if moment is None or not FIRST_MOMENT <= moment < END_MOMENT:
-            raise serializers.ValidationError(_("%(value)r is outside the dates Hotline supports (%(range)s).")
-                                              % {"value": text, "range": _supported_range()})
-        return Moment(at=moment)
+            at, day = date_inputs.parse_moment(text, field=self.field_name, end=self.end)
+        except date_inputs.DateInputError as error:
+            raise serializers.ValidationError(str(error)) from None
+        return Moment(at=at, day=day)
 
 
 class WeekField(serializers.CharField):
@@ -86,20 +55,12 @@ class WeekField(serializers.CharField):
     def to_internal_value(self, data) -> str:
         text = super().to_internal_value(data).strip()
         try:
-            day = parse_date(text) if text.isascii() else None
-        except ValueError:
-            day = None
-        if day is None:
-            try:
-                day = reports.week_monday(text) if text.isascii() else None
-            except ValueError:
-                day = None
-        if day is None:
-            raise serializers.ValidationError(_("%(value)r is not an ISO week such as 2026-W10 (or a date in it).")
-                                              % {"value": text})
-        if not FIRST_DAY <= day <= LAST_DAY:
-            raise serializers.ValidationError(_("%(value)r is outside the dates Hotline supports (%(range)s).")
-                                              % {"value": text, "range": _supported_range()})
+            if date_inputs.looks_like_day(text):
+                day = date_inputs.parse_day(text, field=self.field_name)
+            else:
+                day = date_inputs.parse_week(text, field=self.field_name)
+        except date_inputs.DateInputError as error:
+            raise serializers.ValidationError(str(error)) from None
         return reports.week_label(day)
 
 

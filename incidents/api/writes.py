@@ -16,11 +16,11 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers
 
+from incidents import date_inputs
 from incidents.forms import CommunicationForm, IncidentEventForm, IncidentForm
 from incidents.models import Brand, Incident, OffPlatformCommunication
 
 from .errors import NON_FIELD
-from .params import END_MOMENT, FIRST_DAY, FIRST_MOMENT, LAST_DAY
 
 _FORM_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
 
@@ -141,12 +141,12 @@ def _wall_clock(value: str | None, *, field: str, zone) -> str:
         return value
     try:
         instant = moment if moment.tzinfo else moment.replace(tzinfo=zone)
-        supported = FIRST_MOMENT <= instant.astimezone(dt.UTC) < END_MOMENT
+        supported = date_inputs.moment_is_supported(instant)
     except (OverflowError, ValueError):
         supported = False
     if not supported:
-        raise refusal({field: [_("%(value)r is outside the dates Hotline supports (from %(first)s to %(last)s).")
-                               % {"value": value, "first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()}]})
+        raise refusal({field: [_("%(value)r is outside the dates Hotline supports (%(range)s).")
+                               % {"value": value, "range": date_inputs.supported_range()}]})
     if moment.tzinfo is not None:
         moment = moment.astimezone(zone).replace(tzinfo=None)
     return moment.strftime(_FORM_FORMAT)
